@@ -1,0 +1,67 @@
+"""Settings for the CRM, read from the environment (prefix CRM_) and an optional .env file."""
+
+from datetime import time
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-only-secret-change-me-in-production"
+
+
+class BusinessHours(BaseSettings):
+    """When SLA clocks run. Times are local to `timezone`."""
+
+    model_config = SettingsConfigDict(env_prefix="CRM_BUSINESS_HOURS_")
+
+    timezone: str = "Europe/Berlin"
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+    # ISO weekdays, Monday = 1.
+    weekdays: list[int] = [1, 2, 3, 4, 5]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRM_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        "sqlite:///var/crm.db",
+        validation_alias=AliasChoices("CRM_DATABASE_URL", "DATABASE_URL"),
+    )
+    secret_key: str = DEV_SECRET_KEY
+    access_token_minutes: int = 8 * 60
+    # bcrypt work factor; tests lower it to keep the suite fast.
+    password_hash_rounds: int = 12
+    max_body_bytes: int = 1_000_000
+    max_import_bytes: int = 50_000_000
+    page_size_default: int = 25
+    page_size_max: int = 200
+    idempotency_ttl_hours: int = 24
+    return_window_days: int = 30
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    # Hours of business time allowed for (first response, resolution) per priority.
+    sla_hours: dict[str, tuple[float, float]] = {
+        "urgent": (1, 4),
+        "high": (2, 8),
+        "normal": (4, 24),
+        "low": (8, 48),
+    }
+    cors_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> "Settings":
+        if self.env == "production" and (
+            self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "CRM_SECRET_KEY must be set to a random value of at least 32 characters "
+                "when CRM_ENV=production (generate one with: openssl rand -hex 32)"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

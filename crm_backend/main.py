@@ -1,0 +1,61 @@
+"""The CRM's FastAPI application."""
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+
+import crm_backend.audit.service  # noqa: F401  (installs the audit hook)
+from crm_backend.audit.views import router as audit_router
+from crm_backend.auth.views import keys_router, users_router
+from crm_backend.auth.views import router as auth_router
+from crm_backend.campaigns.views import router as campaigns_router
+from crm_backend.conversations.views import router as conversations_router
+from crm_backend.core.config import get_settings
+from crm_backend.core.db import get_engine
+from crm_backend.core.errors import install_error_handlers
+from crm_backend.core.limits import BodySizeLimit
+from crm_backend.customers.views import router as customers_router
+from crm_backend.gdpr.views import router as gdpr_router
+from crm_backend.orders.views import router as orders_router
+from crm_backend.products.views import router as products_router
+from crm_backend.reports.views import router as reports_router
+from crm_backend.tickets.views import router as tickets_router
+from crm_backend.transfer.views import router as transfer_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()  # fails fast on a default secret in production
+    app = FastAPI(
+        title="Support CRM",
+        version="0.1.0",
+        description="Customers, orders, tickets, campaigns and reports for the support "
+                    "assistant and its staff. Authenticate with a bearer token from "
+                    "`POST /api/v1/auth/token` or a service `X-API-Key`.",
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, default=settings.max_body_bytes,
+                       large=settings.max_import_bytes, large_prefixes=(f"{API_PREFIX}/import",))
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["*"], allow_headers=["*"],
+                           expose_headers=["ETag"])
+
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (auth_router, users_router, keys_router, customers_router, gdpr_router,
+                   products_router, orders_router, tickets_router, conversations_router,
+                   campaigns_router, reports_router, transfer_router, audit_router):
+        api.include_router(router)
+    app.include_router(api)
+
+    @app.get("/health", tags=["health"], summary="Liveness and database check (no auth)")
+    def health():
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "database": get_engine().dialect.name}
+
+    return app
+
+
+app = create_app()
