@@ -89,8 +89,9 @@ def require(permission: Permission):
                             permission=str(permission))
         return principal
 
-    check.permission = permission  # read by the permission-matrix generator
-    return Depends(check)
+    # As a Security scope the permission also appears in the route's OpenAPI security entry,
+    # which is where the permission matrix in docs/ is read from.
+    return Security(check, scopes=[str(permission)])
 
 
 def current_user(principal: CurrentPrincipal, session: SessionDep) -> User:

@@ -63,14 +63,35 @@ DESCRIPTIONS: dict[Permission, str] = {
 }
 
 
-def permission_matrix_markdown() -> str:
+PUBLIC, SIGNED_IN = "public", "signed-in"
+
+
+def route_permissions(app) -> list[tuple[str, str, Permission | str]]:
+    """(method, path, permission) for every route, read from the OpenAPI security entries.
+
+    Routes without a security entry are public; with one but no scope, any signed-in caller.
+    """
+    out = []
+    for path, ops in app.openapi()["paths"].items():
+        for method, op in ops.items():
+            security = op.get("security")
+            scopes = {s for req in security or [] for v in req.values() for s in v}
+            perm = Permission(scopes.pop()) if scopes else SIGNED_IN if security else PUBLIC
+            out.append((method.upper(), path, perm))
+    return sorted(out, key=lambda r: (r[1], r[0]))
+
+
+def permission_matrix_markdown(app) -> str:
     roles = list(Role)
     lines = [
         "# Permission matrix",
         "",
-        "Generated from `crm_backend/auth/permissions.py` by `crm docs permissions`. "
-        "Every route except `GET /health` needs a bearer token (staff) or an API key "
-        "(`X-API-Key`, services). API keys hold any of these permissions as scopes.",
+        "Generated from `crm_backend/auth/permissions.py` by `crm docs permissions`; a test "
+        "fails when this file and the code disagree. Every route except `GET /health` needs "
+        "a bearer token (staff, from `POST /api/v1/auth/token`) or an `X-API-Key` (services). "
+        "API keys hold any of these permissions as scopes.",
+        "",
+        "## Roles",
         "",
         "| permission | what it allows | " + " | ".join(roles) + " |",
         "|---|---|" + "---|" * len(roles),
@@ -78,4 +99,12 @@ def permission_matrix_markdown() -> str:
     for perm in Permission:
         marks = ["yes" if perm in ROLE_PERMISSIONS[r] else "" for r in roles]
         lines.append(f"| `{perm}` | {DESCRIPTIONS[perm]} | " + " | ".join(marks) + " |")
+    lines += ["", "## Routes", "", "| method | path | permission | roles |", "|---|---|---|---|"]
+    for method, path, perm in route_permissions(app):
+        if perm in (PUBLIC, SIGNED_IN):
+            who, shown = ("anyone" if perm == PUBLIC else "any signed-in caller"), perm
+        else:
+            who = ", ".join(r for r in roles if perm in ROLE_PERMISSIONS[r])
+            shown = f"`{perm}`"
+        lines.append(f"| {method} | `{path}` | {shown} | {who} |")
     return "\n".join(lines) + "\n"

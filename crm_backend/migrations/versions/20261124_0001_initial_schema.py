@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 04:08:17.714949
+Create Date: 2026-11-24 04:12:04.108246
 """
 
 from collections.abc import Sequence
