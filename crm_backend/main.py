@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 import crm_backend.audit.service  # noqa: F401  (installs the audit hook)
 from crm_backend.audit.views import router as audit_router
@@ -12,7 +14,7 @@ from crm_backend.campaigns.views import router as campaigns_router
 from crm_backend.conversations.views import router as conversations_router
 from crm_backend.core.config import get_settings
 from crm_backend.core.db import get_engine
-from crm_backend.core.errors import install_error_handlers
+from crm_backend.core.errors import error_body, install_error_handlers
 from crm_backend.core.limits import BodySizeLimit
 from crm_backend.customers.views import router as customers_router
 from crm_backend.gdpr.views import router as gdpr_router
@@ -51,9 +53,14 @@ def create_app() -> FastAPI:
 
     @app.get("/health", tags=["health"], summary="Liveness and database check (no auth)")
     def health():
-        with get_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok", "database": get_engine().dialect.name}
+        engine = get_engine()
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return JSONResponse(error_body("database_unavailable", "The database is not reachable.",
+                                           {"database": engine.dialect.name}), 503)
+        return {"status": "ok", "database": engine.dialect.name}
 
     return app
 
