@@ -1,0 +1,35 @@
+from typer.testing import CliRunner
+
+from crm_backend.cli import app
+
+runner = CliRunner()
+
+
+def test_users_create_and_sign_in(engine, anon):
+    result = runner.invoke(app, ["users", "create", "lead@staff.example", "--role", "manager",
+                                 "--name", "Team Lead", "--password", "a long password"])
+    assert result.exit_code == 0, result.output
+    token = anon.post("/api/v1/auth/token",
+                      data={"username": "lead@staff.example", "password": "a long password"})
+    assert token.status_code == 200
+
+
+def test_users_create_rejects_bad_role_and_duplicates(engine):
+    bad = runner.invoke(app, ["users", "create", "x@staff.example", "--role", "boss",
+                              "--password", "a long password"])
+    assert bad.exit_code == 1 and "unknown role" in bad.output
+    args = ["users", "create", "dup@staff.example", "--role", "agent", "--password",
+            "a long password"]
+    assert runner.invoke(app, args).exit_code == 0
+    again = runner.invoke(app, args)
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_apikeys_create_prints_a_working_key(engine, anon):
+    result = runner.invoke(app, ["apikeys", "create", "action-server", "--scope",
+                                 "customers:read", "--scope", "tickets:write"])
+    assert result.exit_code == 0, result.output
+    key = result.stdout.strip().splitlines()[-1]
+    assert anon.get("/api/v1/customers", headers={"X-API-Key": key}).status_code == 200
+    bad = runner.invoke(app, ["apikeys", "create", "x", "--scope", "everything"])
+    assert bad.exit_code == 1 and "unknown scope" in bad.output
