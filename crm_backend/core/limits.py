@@ -1,4 +1,8 @@
-"""Reject oversized request bodies with 413 before a handler sees them."""
+"""Reject oversized request bodies with 413 before a handler sees them.
+
+FastAPI's own `max_body_size` answers an oversized Content-Length with a plain-text body that
+bypasses the app's exception handlers; this middleware keeps the API's one JSON error shape.
+"""
 
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
