@@ -88,6 +88,10 @@ class OrderItem(Base):
         return self.product.sku
 
     @property
+    def name(self) -> str:
+        return self.product.name
+
+    @property
     def line_total(self) -> Decimal:
         return self.unit_price * self.quantity
 
