@@ -53,7 +53,7 @@ def check_transition(current: S, target: S, *, delivered_at: datetime | None,
             f"An order that is {current} cannot become {target}.",
             **{"from": current.value, "to": target.value,
                "allowed": [s.value for s in allowed_next(current)]})
-    if target is S.return_requested:
+    if target == S.return_requested:
         deadline = return_deadline(delivered_at, window_days)
         if deadline is None or now > deadline:
             raise ReturnWindowClosed(

@@ -101,6 +101,6 @@ class OrderOut(BaseModel):
     @property
     def return_deadline(self) -> datetime | None:
         """Last moment a return may be requested; set once the order is delivered."""
-        if self.status is not OrderStatus.delivered:
+        if self.status != OrderStatus.delivered:
             return None
         return return_deadline(self.delivered_at, get_settings().return_window_days)

@@ -83,13 +83,13 @@ def transition(*, session: Session, order: Order, to: OrderStatus, now: datetime
     now = now or utcnow()
     flows.check_transition(order.status, to, delivered_at=order.delivered_at, now=now,
                            window_days=get_settings().return_window_days)
-    if to is OrderStatus.shipped:
+    if to == OrderStatus.shipped:
         if not (carrier or order.carrier) or not (tracking_number or order.tracking_number):
             raise Unprocessable("Shipping needs a carrier and a tracking number.")
         order.carrier = carrier or order.carrier
         order.tracking_number = tracking_number or order.tracking_number
         order.expected_delivery = expected_delivery or order.expected_delivery
-    if to is OrderStatus.return_requested:
+    if to == OrderStatus.return_requested:
         if not reason:
             raise Unprocessable("A return request needs a reason.")
         order.return_reason = reason

@@ -1,3 +1,141 @@
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+
+from crm_backend.auth.deps import CurrentPrincipal, CurrentUser, SessionDep, require
+from crm_backend.auth.permissions import Permission
+from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
+from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.idempotency.service import IdempotencyKey, create_idempotently
+from crm_backend.tickets import service
+from crm_backend.tickets.models import Priority, Ticket, TicketChannel, TicketMessage, TicketStatus
+from crm_backend.tickets.schemas import (
+    CsatIn,
+    MessageCreate,
+    MessageOut,
+    TicketCreate,
+    TicketOut,
+    TicketUpdate,
+)
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+READ = require(Permission.tickets_read)
+WRITE = require(Permission.tickets_write)
+
+SORT_FIELDS = {"priority": service.PRIORITY_RANK,
+               "first_response_due_at": Ticket.first_response_due_at,
+               "resolution_due_at": Ticket.resolution_due_at,
+               "created_at": Ticket.created_at, "updated_at": Ticket.updated_at}
+
+
+@router.get("", response_model=Page[TicketOut], dependencies=[READ])
+def list_tickets(
+    session: SessionDep,
+    params: PageDep,
+    number: Annotated[str | None, Query(description="Ticket number, e.g. TCK-000045")] = None,
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    category: str | None = None,
+    channel: TicketChannel | None = None,
+    assignee_id: int | None = None,
+    customer_id: int | None = None,
+    order_id: int | None = None,
+    conversation_id: int | None = None,
+    overdue: Annotated[bool | None, Query(description="Only tickets past an unmet SLA")] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+):
+    stmt = service.list_query(number=number, overdue=overdue)
+    if created_from:
+        stmt = stmt.where(Ticket.created_at >= created_from)
+    if created_to:
+        stmt = stmt.where(Ticket.created_at < created_to)
+    return paginate(session, stmt, params, sort_fields=SORT_FIELDS,
+                    default_sort=["priority", "first_response_due_at"], tiebreaker=Ticket.id,
+                    filters={Ticket.status: status, Ticket.priority: priority,
+                             Ticket.category: category, Ticket.channel: channel,
+                             Ticket.assignee_id: assignee_id, Ticket.customer_id: customer_id,
+                             Ticket.order_id: order_id, Ticket.conversation_id: conversation_id})
+
+
+@router.post("", response_model=TicketOut, status_code=201)
+def create_ticket(body: TicketCreate, session: SessionDep, principal: CurrentPrincipal,
+                  idempotency_key: IdempotencyKey = None, _=WRITE):
+    return create_idempotently(
+        session, principal=principal.ref, key=idempotency_key, path="/tickets", payload=body,
+        create=lambda: service.create(session=session, data=body.model_dump()),
+        serialize=TicketOut.model_validate)
+
+
+@router.get("/{ticket_id}", response_model=TicketOut, dependencies=[READ])
+def get_ticket(ticket_id: int, session: SessionDep, response: Response):
+    ticket = service.get(session=session, ticket_id=ticket_id)
+    set_etag(response, ticket)
+    return ticket
+
+
+@router.patch("/{ticket_id}", response_model=TicketOut, dependencies=[WRITE],
+              responses={409: {"description": "Illegal status change, stale If-Match, or a "
+                               "closed ticket"}})
+def update_ticket(ticket_id: int, body: TicketUpdate, session: SessionDep, response: Response,
+                  if_match: IfMatch = None):
+    ticket = service.get(session=session, ticket_id=ticket_id)
+    check_if_match(ticket, if_match)
+    service.update(session=session, ticket=ticket, changes=body.model_dump(exclude_unset=True))
+    session.commit()
+    set_etag(response, ticket)
+    return ticket
+
+
+@router.post("/{ticket_id}/claim", response_model=TicketOut, dependencies=[WRITE],
+             responses={409: {"description": "Another agent holds the ticket"}})
+def claim_ticket(ticket_id: int, session: SessionDep, user: CurrentUser, response: Response):
+    ticket = service.claim(session=session, ticket=service.get(session=session,
+                                                               ticket_id=ticket_id),
+                           user_id=user.id)
+    session.commit()
+    set_etag(response, ticket)
+    return ticket
+
+
+@router.get("/{ticket_id}/messages", response_model=Page[MessageOut], dependencies=[READ])
+def list_messages(
+    ticket_id: int,
+    session: SessionDep,
+    params: PageDep,
+    principal: CurrentPrincipal,
+    include_internal: Annotated[bool | None, Query(
+        description="Show internal notes; default: yes for staff, no for API keys")] = None,
+):
+    service.get(session=session, ticket_id=ticket_id)
+    if include_internal is None:
+        include_internal = principal.kind == "user"
+    return paginate(session, service.messages_query(ticket_id=ticket_id,
+                                                    include_internal=include_internal),
+                    params, sort_fields={"created_at": TicketMessage.created_at},
+                    default_sort=["created_at"], tiebreaker=TicketMessage.id)
+
+
+@router.post("/{ticket_id}/messages", response_model=MessageOut, status_code=201,
+             dependencies=[WRITE],
+             responses={200: {"description": "Already stored (same external_id)",
+                              "model": MessageOut}})
+def add_message(ticket_id: int, body: MessageCreate, session: SessionDep,
+                principal: CurrentPrincipal):
+    ticket = service.get(session=session, ticket_id=ticket_id)
+    message, created = service.add_message(session=session, ticket=ticket,
+                                           data=body.model_dump(), principal=principal)
+    session.commit()
+    return JSONResponse(jsonable_encoder(MessageOut.model_validate(message)),
+                        status_code=201 if created else 200)
+
+
+@router.post("/{ticket_id}/csat", response_model=TicketOut, dependencies=[WRITE])
+def record_csat(ticket_id: int, body: CsatIn, session: SessionDep):
+    ticket = service.get(session=session, ticket_id=ticket_id)
+    service.record_csat(session=session, ticket=ticket, score=body.score, comment=body.comment)
+    session.commit()
+    return ticket

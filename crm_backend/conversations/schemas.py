@@ -1,0 +1,26 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ConversationIn(BaseModel):
+    channel: str = Field(min_length=1, max_length=30, pattern=r"^[a-z0-9_]+$",
+                         examples=["socketio", "telegram"])
+    sender_id: str = Field(min_length=1, max_length=200)
+    customer_id: int | None = None
+
+
+class ConversationLink(BaseModel):
+    customer_id: int
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    channel: str
+    sender_id: str
+    customer_id: int | None
+    identified_at: datetime | None
+    last_message_at: datetime
+    created_at: datetime

@@ -1,0 +1,102 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from crm_backend.core.db import utcnow
+from crm_backend.tickets.flows import allowed_next
+from crm_backend.tickets.models import AuthorKind, Priority, TicketChannel, TicketStatus
+
+CATEGORY_PATTERN = r"^[a-z][a-z0-9_]{0,49}$"
+
+
+class TicketCreate(BaseModel):
+    customer_id: int | None = None
+    order_id: int | None = None
+    conversation_id: int | None = None
+    channel: TicketChannel
+    subject: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1, max_length=100_000,
+                             description="Stored as the ticket's first message")
+    author_kind: AuthorKind = Field(AuthorKind.customer,
+                                    description="Who wrote the description, e.g. bot for a transcript")
+    category: str = Field("general", pattern=CATEGORY_PATTERN)
+    priority: Priority = Priority.normal
+    escalate: bool = Field(False, description="Open the ticket as escalated to a human")
+
+
+class TicketUpdate(BaseModel):
+    subject: str | None = Field(None, min_length=1, max_length=300)
+    category: str | None = Field(None, pattern=CATEGORY_PATTERN)
+    priority: Priority | None = None
+    status: TicketStatus | None = None
+    assignee_id: int | None = None
+
+
+class MessageCreate(BaseModel):
+    author_kind: AuthorKind
+    body: str = Field(min_length=1, max_length=100_000)
+    internal: bool = Field(False, description="Internal note: never shown to the customer")
+    external_id: str | None = Field(
+        None, max_length=100,
+        description="Id of the message in its channel; a repeat is stored only once")
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticket_id: int
+    author_kind: AuthorKind
+    author_user_id: int | None
+    body: str
+    internal: bool
+    external_id: str | None
+    created_at: datetime
+
+
+class CsatIn(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, max_length=2000)
+
+
+class TicketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: str
+    customer_id: int | None
+    order_id: int | None
+    conversation_id: int | None
+    channel: TicketChannel
+    subject: str
+    category: str
+    priority: Priority
+    status: TicketStatus
+    assignee_id: int | None
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_responded_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    csat_score: int | None
+    csat_comment: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @computed_field
+    @property
+    def allowed_transitions(self) -> list[TicketStatus]:
+        return allowed_next(self.status)
+
+    @computed_field
+    @property
+    def overdue(self) -> bool:
+        """An SLA deadline has passed unmet while the ticket is still being worked on."""
+        if self.status in (TicketStatus.resolved, TicketStatus.closed):
+            return False
+        now = utcnow()
+        late_reply = (self.first_responded_at is None and self.first_response_due_at is not None
+                      and self.first_response_due_at < now)
+        late_fix = self.resolution_due_at is not None and self.resolution_due_at < now
+        return late_reply or late_fix
