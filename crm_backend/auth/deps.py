@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from crm_backend.audit.context import current_actor
 from crm_backend.auth.models import ApiKey, Role, User
 from crm_backend.auth.permissions import ROLE_PERMISSIONS, Permission
-from crm_backend.core.db import get_session, utcnow
+from crm_backend.core.db import get_session
 from crm_backend.core.errors import Forbidden, Unauthorized
 from crm_backend.core.security import decode_access_token, hash_api_key, split_api_key
 
@@ -44,7 +44,8 @@ def _from_token(session: Session, token: str) -> Principal:
         claims = decode_access_token(token)
         user_id = int(claims["sub"])
     except (jwt.PyJWTError, ValueError):
-        raise Unauthorized("The access token is invalid or has expired; sign in again.")
+        raise Unauthorized(
+            "The access token is invalid or has expired; sign in again.") from None
     user = session.get(User, user_id)
     if user is None or not user.is_active:
         raise Unauthorized("This account is disabled or no longer exists.")

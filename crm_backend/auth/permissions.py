@@ -1,6 +1,7 @@
 """The permission matrix: which role may do what. API keys carry the same permissions as scopes.
 
-docs/permissions.md is generated from this module (`crm docs permissions`); a test keeps the two equal.
+docs/permissions.md is generated from this module (`crm docs permissions`); a test keeps
+the two equal.
 """
 
 from enum import StrEnum

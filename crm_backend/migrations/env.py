@@ -11,7 +11,7 @@ url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
 def render_item(type_, obj, autogen_context):
-    """Render the app's column types as plain SQLAlchemy types: migrations must not import app code."""
+    """Render the app's column types as plain SQLAlchemy ones: migrations never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     if type_ == "type" and isinstance(obj, sa.JSON):

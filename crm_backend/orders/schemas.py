@@ -4,7 +4,6 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from crm_backend.core.config import get_settings
-
 from crm_backend.core.schemas import Address
 from crm_backend.orders.flows import allowed_next, return_deadline
 from crm_backend.orders.models import OrderStatus, SalesChannel

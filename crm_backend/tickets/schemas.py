@@ -17,8 +17,8 @@ class TicketCreate(BaseModel):
     subject: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=100_000,
                              description="Stored as the ticket's first message")
-    author_kind: AuthorKind = Field(AuthorKind.customer,
-                                    description="Who wrote the description, e.g. bot for a transcript")
+    author_kind: AuthorKind = Field(
+        AuthorKind.customer, description="Who wrote the description, e.g. bot for a transcript")
     category: str = Field("general", pattern=CATEGORY_PATTERN)
     priority: Priority = Priority.normal
     escalate: bool = Field(False, description="Open the ticket as escalated to a human")

@@ -2,8 +2,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import JSONResponse
 from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from crm_backend.auth.deps import CurrentPrincipal, CurrentUser, SessionDep, require
 from crm_backend.auth.permissions import Permission

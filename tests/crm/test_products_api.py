@@ -10,7 +10,8 @@ def test_create_list_filter_and_sort(manager):
     assert [p["sku"] for p in page["items"]] == ["HP-1", "GR-1", "OLD-1"]
     assert manager.get("/api/v1/products", params={"category": "kitchen"}).json()["total"] == 1
     assert manager.get("/api/v1/products", params={"active": False}).json()["total"] == 1
-    assert manager.get("/api/v1/products", params={"q": "grind"}).json()["items"][0]["sku"] == "GR-1"
+    found = manager.get("/api/v1/products", params={"q": "grind"}).json()["items"]
+    assert found[0]["sku"] == "GR-1"
     assert manager.get("/api/v1/products", params={"q": "hp-"}).json()["total"] == 1
 
 
