@@ -11,7 +11,7 @@ lists). Ids are explicit and dense, so batches can be bulk-loaded as they are.
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import numpy as np
 
