@@ -1,6 +1,5 @@
 """`crm`: the staff command line. Sub-commands live next to the domain they serve."""
 
-import os
 from typing import Annotated
 
 import typer
@@ -36,11 +35,7 @@ def db_upgrade(revision: str = "head"):
     from crm_backend.core.config import get_settings
     from crm_backend.core.migrate import upgrade
 
-    url = get_settings().database_url
-    if url.startswith("sqlite:///"):
-        os.makedirs(os.path.dirname(os.path.abspath(url.removeprefix("sqlite:///"))),
-                    exist_ok=True)
-    upgrade(url, revision)
+    upgrade(get_settings().database_url, revision)
     console.print(f"Database at revision {revision}.")
 
 

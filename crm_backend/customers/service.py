@@ -39,13 +39,13 @@ def _ensure_email_free(session: Session, email: str, *, except_id: int | None = 
                        customer_id=other.id)
 
 
-def _set_consent(customer: Customer, consent: bool) -> None:
+def apply_consent(customer: Customer, consent: bool) -> None:
     if customer.marketing_consent != consent or customer.marketing_consent_at is None:
         customer.marketing_consent = consent
         customer.marketing_consent_at = utcnow()
 
 
-def _set_tags(customer: Customer, tags: list[str]) -> None:
+def apply_tags(customer: Customer, tags: list[str]) -> None:
     current = {t.tag: t for t in customer.tag_rows}
     customer.tag_rows = [current.get(t) or CustomerTag(tag=t) for t in tags]
 
@@ -58,8 +58,8 @@ def create(*, session: Session, data: dict) -> Customer:
     data["phone"] = normalize_phone(data.get("phone"))
     customer = Customer(email=email, **data)
     if consent:
-        _set_consent(customer, True)
-    _set_tags(customer, tags)
+        apply_consent(customer, True)
+    apply_tags(customer, tags)
     session.add(customer)
     session.flush()
     return customer
@@ -74,9 +74,9 @@ def update(*, session: Session, customer: Customer, changes: dict) -> Customer:
     if "phone" in changes:
         changes["phone"] = normalize_phone(changes["phone"])
     if "tags" in changes:
-        _set_tags(customer, changes.pop("tags"))
+        apply_tags(customer, changes.pop("tags"))
     if "marketing_consent" in changes:
-        _set_consent(customer, changes.pop("marketing_consent"))
+        apply_consent(customer, changes.pop("marketing_consent"))
     for key, value in changes.items():
         setattr(customer, key, value)
     session.flush()

@@ -1,10 +1,9 @@
 import sqlalchemy as sa
 from alembic import context
-from sqlalchemy import engine_from_config, pool
 
 import crm_backend.core.models  # noqa: F401  (registers every table)
 from crm_backend.core.config import get_settings
-from crm_backend.core.db import Base, UTCDateTime
+from crm_backend.core.db import Base, UTCDateTime, make_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
@@ -23,10 +22,10 @@ def render_item(type_, obj, autogen_context):
 def run_migrations() -> None:
     connectable = config.attributes.get("connection")
     if connectable is None:
-        connectable = engine_from_config(
-            {"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
+        connectable = make_engine(url)
         with connectable.connect() as connection:
             _run(connection)
+        connectable.dispose()
     else:
         _run(connectable)
 
