@@ -38,24 +38,24 @@ async def import_(entity: Entity, request: Request, session: SessionDep,
                   dry_run: Annotated[bool, Query(description="Validate only")] = False):
     """Import a CSV file (raw `text/csv` body or multipart `file`). All rows or none are
     written; the report lists every rejected line with its errors."""
-    spool = SpooledTemporaryFile(max_size=SPOOL_BYTES)
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise Unprocessable("Send the CSV in a multipart field named 'file'.")
-        while chunk := await upload.read(1 << 20):
-            spool.write(chunk)
-    else:
-        async for chunk in request.stream():
-            spool.write(chunk)
-    spool.seek(0)
-    text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
-    try:
-        report = await run_in_threadpool(service.import_csv, session, entity, text,
-                                         dry_run=dry_run)
-    except UnicodeDecodeError:
-        raise Unprocessable("The file is not UTF-8 text.") from None
-    finally:
-        text.close()
+    with SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise Unprocessable("Send the CSV in a multipart field named 'file'.")
+            while chunk := await upload.read(1 << 20):
+                spool.write(chunk)
+        else:
+            async for chunk in request.stream():
+                spool.write(chunk)
+        spool.seek(0)
+        text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+        try:
+            report = await run_in_threadpool(service.import_csv, session, entity, text,
+                                             dry_run=dry_run)
+        except UnicodeDecodeError:
+            raise Unprocessable("The file is not UTF-8 text.") from None
+        finally:
+            text.detach()
     return JSONResponse(report, status_code=422 if report["rejected_count"] else 200)
