@@ -12,7 +12,6 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 
-from crm_backend.audit.context import current_actor
 from crm_backend.audit.models import AuditEntry
 from crm_backend.core.db import utcnow
 
@@ -48,6 +47,11 @@ def _snapshot(obj, *, old: bool = False) -> dict:
     return out
 
 
+def actor_of(session: Session) -> str:
+    """Who is writing: set per request by the auth dependency; "system" for commands."""
+    return session.info.get("actor", "system")
+
+
 def _entity_id(obj) -> str:
     # The identity key is not assigned yet inside after_flush; read the primary key instead.
     return ":".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj))
@@ -56,7 +60,7 @@ def _entity_id(obj) -> str:
 def record(session: Session, action: str, entity_type: str, entity_id, *,
            before: dict | None = None, after: dict | None = None) -> None:
     """An explicit audit entry for actions that are not plain row changes (e.g. a GDPR export)."""
-    session.add(AuditEntry(actor=current_actor.get(), action=action, entity_type=entity_type,
+    session.add(AuditEntry(actor=actor_of(session), action=action, entity_type=entity_type,
                            entity_id=str(entity_id), before=before, after=after))
 
 
@@ -78,7 +82,7 @@ def _capture_before(session: Session, _ctx, _instances) -> None:
 def _write_entries(session: Session, _ctx) -> None:
     if not session.info.get("audit", True):
         return
-    actor, now, rows = current_actor.get(), utcnow(), []
+    actor, now, rows = actor_of(session), utcnow(), []
     for obj in session.new:
         if obj.__tablename__ not in NOT_AUDITED:
             rows.append(dict(actor=actor, action="create", entity_type=obj.__tablename__,

@@ -9,7 +9,6 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_backend.audit.context import current_actor
 from crm_backend.auth.models import ApiKey, Role, User
 from crm_backend.auth.permissions import ROLE_PERMISSIONS, Permission
 from crm_backend.core.db import get_session
@@ -74,7 +73,8 @@ def get_principal(
         principal = _from_token(session, token)
     else:
         raise Unauthorized("Authentication required: send a bearer token or an X-API-Key.")
-    current_actor.set(principal.ref)
+    # The audit hook reads the actor from the request's session (see audit.service).
+    session.info["actor"] = principal.ref
     return principal
 
 

@@ -30,9 +30,11 @@ def _check(bh: BusinessHours) -> None:
 
 def add_business_hours(start: datetime, hours: float, bh: BusinessHours | None = None
                        ) -> datetime:
-    """The moment `hours` of business time after `start`."""
+    """The moment `hours` of business time after `start` (zero hours: `start` itself)."""
     bh = bh or get_settings().business_hours
     _check(bh)
+    if hours <= 0:
+        return start
     tz = ZoneInfo(bh.timezone)
     remaining = timedelta(hours=hours)
     cursor = start.astimezone(tz)
