@@ -23,9 +23,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(tmp_path):
-    env = {**os.environ, "CRM_DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
-           "CRM_ENV": "development", "CRM_PASSWORD_HASH_ROUNDS": "4"}
+def served(tmp_path, database_url):
+    # A database of its own, empty, on the same backend as the rest of this run.
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path}/run.db"
+    else:
+        url = _empty_pg_database(database_url)
+    env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_ENV": "development",
+           "CRM_PASSWORD_HASH_ROUNDS": "4"}
     for args in (["db", "upgrade"], ["seed", "--demo", "--if-empty"]):
         done = subprocess.run(CRM + args, env=env, cwd=ROOT, capture_output=True, text=True,
                               timeout=300)
@@ -48,6 +53,30 @@ def served(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if not url.startswith("sqlite"):
+            _drop_pg_database(url)
+
+
+def _empty_pg_database(base_url: str) -> str:
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(base_url)
+    name = f"{url.database}_run"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(url: str) -> None:
+    from sqlalchemy import create_engine, make_url, text
+
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def test_demo_system_serves_docs_and_data(served):
