@@ -7,11 +7,12 @@ export CRM_DATABASE_URL ?= sqlite:///var/crm.db
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 CRM := .venv/bin/crm
 
-.PHONY: help install run test bench clean
+.PHONY: help install run run-postgres test bench clean
 
 help:
 	@echo "make run    install what is missing, migrate, load demo data, start the services"
 	@echo "make test   install what is missing and run the whole test suite"
+	@echo "make run-postgres   like make run, on the local PostgreSQL"
 	@echo "make bench  run the benchmarks (slow; see docs/benchmarks.md)"
 
 .tools/bin/uv:
@@ -39,6 +40,11 @@ run: install
 	@$(CRM) seed --demo --if-empty
 	@echo "CRM: http://localhost:$(CRM_PORT)  (API docs at /docs; demo sign-in agent@example.com / demo-password-1)"
 	@scripts/run-all "crm=$(CRM) serve --port $(CRM_PORT)"
+
+# The docker-compose topology without Docker: the CRM on the local PostgreSQL.
+run-postgres:
+	@createdb -h 127.0.0.1 -U postgres crm 2>/dev/null || true
+	@$(MAKE) --no-print-directory run CRM_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/crm
 
 test: install
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
