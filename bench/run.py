@@ -29,7 +29,8 @@ from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 CRM = [sys.executable, "-m", "crm_backend.cli"]
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DB = "crm_bench"
 
 
@@ -91,9 +92,10 @@ def serve(env, workers: int):
 
 
 def wrk(base: str, mode: str, env: dict, seconds: int, connections: int) -> dict:
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(ROOT / "bench/lookup.lua"),
-         base], env={**env, "BENCH_MODE": mode}, check=True, capture_output=True, text=True)
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
+               "-s", str(ROOT / "bench/lookup.lua"), base]
+    out = subprocess.run(command, env={**env, "BENCH_MODE": mode}, check=True,
+                         capture_output=True, text=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["rps"] = round(result["requests"] / result["seconds"], 1)
     return result
@@ -107,7 +109,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the crm_bench database")
     parser.add_argument("--seconds", type=int, default=20, help="length of one wrk run")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", default="1,16",
+                        help="concurrent connections: 1 shows service time, more shows queueing")
     parser.add_argument("--workers", default="1,2")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -137,11 +140,12 @@ def main() -> None:
     for workers in [int(w) for w in args.workers.split(",")]:
         proc, base = serve(env, workers)
         try:
-            for mode in ("id", "email"):
-                wrk(base, mode, wrk_env, 5, args.connections)  # warm-up
-                runs = [wrk(base, mode, wrk_env, args.seconds, args.connections)
+            for mode, conns in [(m, int(c)) for m in ("id", "email")
+                                for c in args.connections.split(",")]:
+                wrk(base, mode, wrk_env, 5, conns)  # warm-up
+                runs = [wrk(base, mode, wrk_env, args.seconds, conns)
                         for _ in range(args.runs)]
-                result["latency"][f"{mode}/{workers}w"] = {
+                result["latency"][f"{mode}/{workers}w/{conns}c"] = {
                     "p50_ms": statistics.median(r["p50_ms"] for r in runs),
                     "p99_ms": statistics.median(r["p99_ms"] for r in runs),
                     "rps": statistics.median(r["rps"] for r in runs),
@@ -157,13 +161,13 @@ def main() -> None:
     out_dir.mkdir(exist_ok=True)
     (out_dir / f"{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "latency"}, indent=2))
-    print("\n| endpoint | workers | p50 (ms) | p99 (ms) | requests/s | errors |")
-    print("|---|---|---|---|---|---|")
+    print("\n| endpoint | workers | connections | p50 (ms) | p99 (ms) | requests/s | errors |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in result["latency"].items():
-        mode, workers = name.split("/")
+        mode, workers, conns = name.split("/")
         label = "GET /customers/{id}" if mode == "id" else "GET /customers?email="
-        print(f"| {label} | {workers[:-1]} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-              f"{r['rps']:.0f} | {r['errors']} |")
+        print(f"| {label} | {workers[:-1]} | {conns[:-1]} | {r['p50_ms']:.2f} | "
+              f"{r['p99_ms']:.2f} | {r['rps']:.0f} | {r['errors']} |")
 
 
 if __name__ == "__main__":
