@@ -5,6 +5,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm_backend.core import numbers
 from crm_backend.core.db import Base, Timestamped, Versioned, utcnow
 
 NUMBER_PREFIX = "ORD-"
@@ -96,13 +97,9 @@ class OrderItem(Base):
         return self.unit_price * self.quantity
 
 
-def format_number(order_id: int) -> str:
-    return f"{NUMBER_PREFIX}{order_id:06d}"
+def format_number(record_id: int) -> str:
+    return numbers.format_number(NUMBER_PREFIX, record_id)
 
 
-def parse_number(number: str) -> int | None:
-    """`ORD-000123`, `ord-123` or `123` -> 123; anything else -> None."""
-    text = number.strip().upper()
-    if text.startswith(NUMBER_PREFIX):
-        text = text[len(NUMBER_PREFIX):]
-    return int(text) if text.isdigit() and len(text) <= 12 else None
+def parse_number(text: str) -> int | None:
+    return numbers.parse_number(NUMBER_PREFIX, text)

@@ -4,6 +4,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm_backend.core import numbers
 from crm_backend.core.db import Base, Timestamped, Versioned, utcnow
 
 NUMBER_PREFIX = "TCK-"
@@ -93,12 +94,9 @@ class TicketMessage(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
 
 
-def format_number(ticket_id: int) -> str:
-    return f"{NUMBER_PREFIX}{ticket_id:06d}"
+def format_number(record_id: int) -> str:
+    return numbers.format_number(NUMBER_PREFIX, record_id)
 
 
-def parse_number(number: str) -> int | None:
-    text = number.strip().upper()
-    if text.startswith(NUMBER_PREFIX):
-        text = text[len(NUMBER_PREFIX):]
-    return int(text) if text.isdigit() and len(text) <= 12 else None
+def parse_number(text: str) -> int | None:
+    return numbers.parse_number(NUMBER_PREFIX, text)

@@ -31,7 +31,7 @@ from crm_backend.orders.models import (
     parse_number,
 )
 from crm_backend.products.models import Product
-from crm_backend.products.schemas import SKU_PATTERN
+from crm_backend.products.schemas import ProductCreate
 
 ADDRESS_COLUMNS = ["address_line1", "address_line2", "city", "postal_code", "region", "country"]
 SHIP_COLUMNS = ["ship_" + c for c in ADDRESS_COLUMNS]
@@ -87,13 +87,7 @@ class CustomerRow(BaseModel):
         return sorted({t.strip().lower() for t in tags})
 
 
-class ProductRow(BaseModel):
-    sku: str = Field(pattern=SKU_PATTERN)
-    name: str = Field(min_length=1, max_length=200)
-    category: str = Field(min_length=1, max_length=100)
-    price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
-    active: bool = True
-
+class ProductRow(ProductCreate):
     @classmethod
     def parse(cls, row: dict) -> "ProductRow":
         return cls(**{k: v for k, v in row.items() if _blank_to_none(v) is not None})
