@@ -14,7 +14,12 @@ from crm_backend.campaigns.views import router as campaigns_router
 from crm_backend.conversations.views import router as conversations_router
 from crm_backend.core.config import get_settings
 from crm_backend.core.db import get_engine
-from crm_backend.core.errors import error_body, install_error_handlers
+from crm_backend.core.errors import (
+    ERROR_RESPONSES,
+    ErrorBody,
+    error_body,
+    install_error_handlers,
+)
 from crm_backend.core.limits import BodySizeLimit
 from crm_backend.customers.views import router as customers_router
 from crm_backend.gdpr.views import router as gdpr_router
@@ -44,14 +49,15 @@ def create_app() -> FastAPI:
                            allow_methods=["*"], allow_headers=["*"],
                            expose_headers=["ETag"])
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (auth_router, users_router, keys_router, customers_router, gdpr_router,
                    products_router, orders_router, tickets_router, conversations_router,
                    campaigns_router, reports_router, transfer_router, audit_router):
         api.include_router(router)
     app.include_router(api)
 
-    @app.get("/health", tags=["health"], summary="Liveness and database check (no auth)")
+    @app.get("/health", tags=["health"], summary="Liveness and database check (no auth)",
+             responses={503: {"model": ErrorBody, "description": "Database unreachable"}})
     def health():
         engine = get_engine()
         try:

@@ -19,13 +19,16 @@ from crm_backend.auth.schemas import (
     UserUpdate,
 )
 from crm_backend.core.errors import Unauthorized
-from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.core.pagination import Page, Pages, paginate
 from crm_backend.core.security import create_access_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 users_router = APIRouter(prefix="/users", tags=["users"])
 keys_router = APIRouter(prefix="/api-keys", tags=["api keys"])
 ADMIN = require(Permission.users_admin)
+UserPages = Pages({"email": User.email, "created_at": User.created_at, "role": User.role},
+                  ["email"])
+KeyPages = Pages({"name": ApiKey.name, "created_at": ApiKey.created_at}, ["name"])
 
 
 @router.post("/token", response_model=Token, summary="Sign in (OAuth2 password flow)")
@@ -45,12 +48,9 @@ def me(user: CurrentUser):
 
 
 @users_router.get("", response_model=Page[UserOut], dependencies=[ADMIN])
-def list_users(session: SessionDep, params: PageDep, role: Role | None = None,
+def list_users(session: SessionDep, params: UserPages, role: Role | None = None,
                is_active: bool | None = None):
-    return paginate(session, select(User), params,
-                    sort_fields={"email": User.email, "created_at": User.created_at,
-                                 "role": User.role},
-                    default_sort=["email"], tiebreaker=User.id,
+    return paginate(session, select(User), params, tiebreaker=User.id,
                     filters={User.role: role, User.is_active: is_active})
 
 
@@ -75,10 +75,8 @@ def update_user(user_id: int, body: UserUpdate, session: SessionDep):
 
 
 @keys_router.get("", response_model=Page[ApiKeyOut], dependencies=[ADMIN])
-def list_keys(session: SessionDep, params: PageDep):
-    return paginate(session, select(ApiKey), params,
-                    sort_fields={"name": ApiKey.name, "created_at": ApiKey.created_at},
-                    default_sort=["name"], tiebreaker=ApiKey.id)
+def list_keys(session: SessionDep, params: KeyPages):
+    return paginate(session, select(ApiKey), params, tiebreaker=ApiKey.id)
 
 
 @keys_router.post("", response_model=ApiKeyCreated, status_code=201)

@@ -18,7 +18,7 @@ from crm_backend.campaigns.schemas import (
 )
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
 from crm_backend.core.db import utcnow
-from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.core.pagination import Page, Pages, paginate
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 READ = require(Permission.campaigns_read)
@@ -28,7 +28,8 @@ WRITE = require(Permission.campaigns_write)
 @router.get("", response_model=Page[CampaignOut], dependencies=[READ])
 def list_campaigns(
     session: SessionDep,
-    params: PageDep,
+    params: Pages({"name": Campaign.name, "starts_at": Campaign.starts_at,
+                   "created_at": Campaign.created_at}, ["-starts_at"]),
     channel: CampaignChannel | None = None,
     public: bool | None = None,
     active: Annotated[bool | None, Query(description="Running now")] = None,
@@ -39,10 +40,7 @@ def list_campaigns(
         running = (Campaign.starts_at <= now) & or_(Campaign.ends_at.is_(None),
                                                     Campaign.ends_at > now)
         stmt = stmt.where(running if active else ~running)
-    return paginate(session, stmt, params,
-                    sort_fields={"name": Campaign.name, "starts_at": Campaign.starts_at,
-                                 "created_at": Campaign.created_at},
-                    default_sort=["-starts_at"], tiebreaker=Campaign.id,
+    return paginate(session, stmt, params, tiebreaker=Campaign.id,
                     filters={Campaign.channel: channel, Campaign.public: public})
 
 
@@ -90,17 +88,16 @@ def enrol(campaign_id: int, session: SessionDep):
 
 
 @router.get("/{campaign_id}/contacts", response_model=Page[ContactOut], dependencies=[READ])
-def list_contacts(campaign_id: int, session: SessionDep, params: PageDep,
+def list_contacts(campaign_id: int, session: SessionDep,
+                  params: Pages({"customer_id": CampaignContact.customer_id,
+                                 "revenue": CampaignContact.revenue}, ["customer_id"]),
                   is_control: bool | None = None, converted: bool | None = None):
     service.get(session=session, campaign_id=campaign_id)
     stmt = select(CampaignContact).where(CampaignContact.campaign_id == campaign_id)
     if converted is not None:
         stmt = stmt.where(CampaignContact.converted_at.is_not(None) if converted
                           else CampaignContact.converted_at.is_(None))
-    return paginate(session, stmt, params,
-                    sort_fields={"customer_id": CampaignContact.customer_id,
-                                 "revenue": CampaignContact.revenue},
-                    default_sort=["customer_id"], tiebreaker=CampaignContact.id,
+    return paginate(session, stmt, params, tiebreaker=CampaignContact.id,
                     filters={CampaignContact.is_control: is_control})
 
 

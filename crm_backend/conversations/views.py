@@ -8,20 +8,20 @@ from crm_backend.auth.permissions import Permission
 from crm_backend.conversations import service
 from crm_backend.conversations.models import Conversation
 from crm_backend.conversations.schemas import ConversationIn, ConversationLink, ConversationOut
-from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.core.pagination import Page, Pages, paginate
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 READ = require(Permission.conversations_read)
 WRITE = require(Permission.conversations_write)
+ConversationPages = Pages({"last_message_at": Conversation.last_message_at,
+                           "created_at": Conversation.created_at}, ["-last_message_at"])
 
 
 @router.get("", response_model=Page[ConversationOut], dependencies=[READ])
-def list_conversations(session: SessionDep, params: PageDep, channel: str | None = None,
+def list_conversations(session: SessionDep, params: ConversationPages,
+                       channel: str | None = None,
                        sender_id: str | None = None, customer_id: int | None = None):
-    return paginate(session, select(Conversation), params,
-                    sort_fields={"last_message_at": Conversation.last_message_at,
-                                 "created_at": Conversation.created_at},
-                    default_sort=["-last_message_at"], tiebreaker=Conversation.id,
+    return paginate(session, select(Conversation), params, tiebreaker=Conversation.id,
                     filters={Conversation.channel: channel, Conversation.sender_id: sender_id,
                              Conversation.customer_id: customer_id})
 

@@ -37,7 +37,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     max_import_bytes: int = 50_000_000
     page_size_default: int = 25
-    page_size_max: int = 200
     idempotency_ttl_hours: int = 24
     return_window_days: int = 30
     business_hours: BusinessHours = Field(default_factory=BusinessHours)

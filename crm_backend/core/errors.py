@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -60,6 +61,31 @@ class Forbidden(AppError):
 class PayloadTooLarge(AppError):
     status_code = status.HTTP_413_CONTENT_TOO_LARGE
     code = "payload_too_large"
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["conflict"])
+    message: str
+    details: dict[str, Any] = {}
+
+
+class ErrorBody(BaseModel):
+    """The shape of every error response."""
+
+    error: ErrorDetail
+
+
+# Documented on every API route, so the OpenAPI document names the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in (
+        (401, "Not signed in, or the token or API key is invalid"),
+        (403, "Signed in, but without the permission this route needs"),
+        (404, "No such record"),
+        (409, "Conflicts with stored data: duplicate, illegal status change, stale write"),
+        (413, "The request body is too large"),
+        (422, "The request is not valid; details list each problem"),
+    )
+}
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:

@@ -5,6 +5,7 @@ Page style: `?page=2&page_size=50&sort=-created_at,name`. Responses carry `items
 """
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -16,29 +17,41 @@ from crm_backend.core.config import get_settings
 from crm_backend.core.errors import Unprocessable
 
 
-class PageParams(BaseModel):
-    page: int = 1
-    page_size: int = 25
-    sort: str | None = None
+@dataclass(frozen=True)
+class PageParams:
+    page: int
+    page_size: int
+    sort: str | None
+    sort_fields: Mapping[str, Any]
+    default_sort: Sequence[str]
 
 
-def _page_params(
-    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
-    page_size: Annotated[int | None, Query(ge=1, description="Items per page")] = None,
-    sort: Annotated[
-        str | None,
-        Query(description="Comma-separated fields; prefix with '-' for descending"),
-    ] = None,
-) -> PageParams:
-    settings = get_settings()
-    size = page_size or settings.page_size_default
-    if size > settings.page_size_max:
-        raise Unprocessable(f"page_size may be at most {settings.page_size_max}",
-                            page_size=size)
-    return PageParams(page=page, page_size=size, sort=sort)
+MAX_PAGE_SIZE = 200
 
 
-PageDep = Annotated[PageParams, Depends(_page_params)]
+def Pages(sort_fields: Mapping[str, Any], default_sort: Sequence[str]):  # noqa: N802
+    """The paging dependency of one list endpoint, with its sortable fields.
+
+    The `sort` parameter's pattern names exactly those fields, so the OpenAPI document says
+    what may be sorted on.
+    """
+    names = "|".join(sorted(sort_fields))
+    pattern = rf"^-?({names})(,-?({names}))*$"
+
+    def dependency(
+        page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
+        page_size: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE,
+                                               description="Items per page")] = None,
+        sort: Annotated[str | None, Query(
+            pattern=pattern, max_length=200,
+            description=f"Comma-separated fields, '-' for descending; any of: "
+                        f"{', '.join(sorted(sort_fields))}. "
+                        f"Default: {','.join(default_sort)}")] = None,
+    ) -> PageParams:
+        return PageParams(page, page_size or get_settings().page_size_default, sort,
+                          sort_fields, default_sort)
+
+    return Annotated[PageParams, Depends(dependency)]
 
 
 T = TypeVar("T")
@@ -63,9 +76,9 @@ def apply_filters(stmt: Select, filters: Mapping[Any, Any]) -> Select:
     return stmt
 
 
-def apply_sort(stmt: Select, sort: str | None, sort_fields: Mapping[str, Any],
-               default: Sequence[str], tiebreaker: Any) -> Select:
-    keys = [k.strip() for k in sort.split(",") if k.strip()] if sort else list(default)
+def apply_sort(stmt: Select, params: PageParams, tiebreaker: Any) -> Select:
+    sort_fields = params.sort_fields
+    keys = params.sort.split(",") if params.sort else list(params.default_sort)
     order = []
     for key in keys:
         name = key.lstrip("-")
@@ -78,23 +91,13 @@ def apply_sort(stmt: Select, sort: str | None, sort_fields: Mapping[str, Any],
     return stmt.order_by(*order)
 
 
-def paginate(
-    session: Session,
-    stmt: Select,
-    params: PageParams,
-    *,
-    sort_fields: Mapping[str, Any],
-    default_sort: Sequence[str],
-    tiebreaker: Any,
-    filters: Mapping[Any, Any] | None = None,
-    transform=None,
-) -> dict:
-    """Run `stmt` filtered, sorted and paged. `transform` maps each row to its schema."""
+def paginate(session: Session, stmt: Select, params: PageParams, *, tiebreaker: Any,
+             filters: Mapping[Any, Any] | None = None) -> dict:
+    """Run `stmt` filtered, sorted and paged."""
     stmt = apply_filters(stmt, filters or {})
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    stmt = apply_sort(stmt, params.sort, sort_fields, default_sort, tiebreaker)
+    stmt = apply_sort(stmt, params, tiebreaker)
     stmt = stmt.limit(params.page_size).offset((params.page - 1) * params.page_size)
-    rows = session.scalars(stmt).unique().all()
-    items = [transform(r) for r in rows] if transform else list(rows)
+    items = list(session.scalars(stmt).unique().all())
     return {"items": items, "page": params.page, "page_size": params.page_size,
             "total": total or 0}

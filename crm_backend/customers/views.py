@@ -6,7 +6,7 @@ from fastapi.encoders import jsonable_encoder
 from crm_backend.auth.deps import SessionDep, require
 from crm_backend.auth.permissions import Permission
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
-from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.core.pagination import Page, Pages, paginate
 from crm_backend.customers import service
 from crm_backend.customers.models import Customer
 from crm_backend.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, ScoreOut
@@ -22,7 +22,7 @@ SORT_FIELDS = {"name": Customer.name, "email": Customer.email,
 @router.get("", response_model=Page[CustomerOut], dependencies=[READ])
 def list_customers(
     session: SessionDep,
-    params: PageDep,
+    params: Pages(SORT_FIELDS, ["name"]),
     q: Annotated[str | None, Query(description="Search name, email, phone or order number",
                                    max_length=200)] = None,
     email: Annotated[str | None, Query(description="Exact email (case-insensitive)")] = None,
@@ -31,8 +31,7 @@ def list_customers(
     marketing_consent: bool | None = None,
 ):
     stmt = service.list_query(q=q, tag=tag, segment=segment)
-    return paginate(session, stmt, params, sort_fields=SORT_FIELDS, default_sort=["name"],
-                    tiebreaker=Customer.id,
+    return paginate(session, stmt, params, tiebreaker=Customer.id,
                     filters={Customer.marketing_consent: marketing_consent,
                              Customer.email: email and service.normalize_email(email)})
 

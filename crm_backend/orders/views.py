@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 from crm_backend.auth.deps import CurrentPrincipal, SessionDep, require
 from crm_backend.auth.permissions import Permission
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
-from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.core.pagination import Page, Pages, paginate
 from crm_backend.idempotency.service import IdempotencyKey, create_idempotently
 from crm_backend.orders import service
 from crm_backend.orders.models import Order, OrderStatus, SalesChannel
@@ -20,7 +20,8 @@ WRITE = require(Permission.orders_write)
 @router.get("", response_model=Page[OrderOut], dependencies=[READ])
 def list_orders(
     session: SessionDep,
-    params: PageDep,
+    params: Pages({"placed_at": Order.placed_at, "total": Order.total, "status": Order.status},
+                  ["-placed_at"]),
     number: Annotated[str | None, Query(description="Order number, e.g. ORD-000123")] = None,
     customer_id: int | None = None,
     status: Annotated[list[OrderStatus] | None, Query()] = None,
@@ -33,10 +34,7 @@ def list_orders(
         stmt = stmt.where(Order.placed_at >= placed_from)
     if placed_to:
         stmt = stmt.where(Order.placed_at < placed_to)
-    return paginate(session, stmt, params,
-                    sort_fields={"placed_at": Order.placed_at, "total": Order.total,
-                                 "status": Order.status},
-                    default_sort=["-placed_at"], tiebreaker=Order.id,
+    return paginate(session, stmt, params, tiebreaker=Order.id,
                     filters={Order.customer_id: customer_id, Order.status: status,
                              Order.channel: channel})
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Response
 from crm_backend.auth.deps import SessionDep, require
 from crm_backend.auth.permissions import Permission
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
-from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.core.pagination import Page, Pages, paginate
 from crm_backend.products import service
 from crm_backend.products.models import Product
 from crm_backend.products.schemas import ProductCreate, ProductOut, ProductUpdate
@@ -18,15 +18,13 @@ WRITE = require(Permission.products_write)
 @router.get("", response_model=Page[ProductOut], dependencies=[READ])
 def list_products(
     session: SessionDep,
-    params: PageDep,
+    params: Pages({"name": Product.name, "sku": Product.sku, "price": Product.price,
+                   "created_at": Product.created_at}, ["name"]),
     q: Annotated[str | None, Query(description="Search SKU or name", max_length=100)] = None,
     category: str | None = None,
     active: bool | None = None,
 ):
-    return paginate(session, service.list_query(q=q), params,
-                    sort_fields={"name": Product.name, "sku": Product.sku,
-                                 "price": Product.price, "created_at": Product.created_at},
-                    default_sort=["name"], tiebreaker=Product.id,
+    return paginate(session, service.list_query(q=q), params, tiebreaker=Product.id,
                     filters={Product.category: category, Product.active: active})
 
 

@@ -8,7 +8,7 @@ from crm_backend.auth.deps import SessionDep, require
 from crm_backend.auth.permissions import Permission
 from crm_backend.campaigns import service as campaigns
 from crm_backend.campaigns.models import Campaign
-from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.core.pagination import Page, Pages, paginate
 from crm_backend.reports import service
 from crm_backend.reports.schemas import CampaignReport, SalesReport, TicketReport
 
@@ -35,13 +35,12 @@ def tickets(session: SessionDep, date_from: datetime | None = None,
 
 
 @router.get("/campaigns", response_model=Page[CampaignReport])
-def campaign_reports(session: SessionDep, params: PageDep):
+def campaign_reports(session: SessionDep, params: Pages(
+        {"starts_at": Campaign.starts_at, "name": Campaign.name}, ["-starts_at"])):
     """Per campaign: funnel rates, revenue, lift against the control group (with a
     two-proportion z-test p-value) and ROI. ROI uses the incremental revenue over the control
     group when there is one, else all attributed revenue; cost is the budget."""
-    page = paginate(session, select(Campaign), params,
-                    sort_fields={"starts_at": Campaign.starts_at, "name": Campaign.name},
-                    default_sort=["-starts_at"], tiebreaker=Campaign.id)
+    page = paginate(session, select(Campaign), params, tiebreaker=Campaign.id)
     page["items"] = service.campaign_stats(session=session, campaigns=page["items"])
     return page
 

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from crm_backend.auth.deps import CurrentPrincipal, CurrentUser, SessionDep, require
 from crm_backend.auth.permissions import Permission
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
-from crm_backend.core.pagination import Page, PageDep, paginate
+from crm_backend.core.pagination import Page, Pages, paginate
 from crm_backend.idempotency.service import IdempotencyKey, create_idempotently
 from crm_backend.tickets import service
 from crm_backend.tickets.models import Priority, Ticket, TicketChannel, TicketMessage, TicketStatus
@@ -34,7 +34,7 @@ SORT_FIELDS = {"priority": service.PRIORITY_RANK,
 @router.get("", response_model=Page[TicketOut], dependencies=[READ])
 def list_tickets(
     session: SessionDep,
-    params: PageDep,
+    params: Pages(SORT_FIELDS, ["priority", "first_response_due_at"]),
     number: Annotated[str | None, Query(description="Ticket number, e.g. TCK-000045")] = None,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
@@ -53,8 +53,7 @@ def list_tickets(
         stmt = stmt.where(Ticket.created_at >= created_from)
     if created_to:
         stmt = stmt.where(Ticket.created_at < created_to)
-    return paginate(session, stmt, params, sort_fields=SORT_FIELDS,
-                    default_sort=["priority", "first_response_due_at"], tiebreaker=Ticket.id,
+    return paginate(session, stmt, params, tiebreaker=Ticket.id,
                     filters={Ticket.status: status, Ticket.priority: priority,
                              Ticket.category: category, Ticket.channel: channel,
                              Ticket.assignee_id: assignee_id, Ticket.customer_id: customer_id,
@@ -105,7 +104,7 @@ def claim_ticket(ticket_id: int, session: SessionDep, user: CurrentUser, respons
 def list_messages(
     ticket_id: int,
     session: SessionDep,
-    params: PageDep,
+    params: Pages({"created_at": TicketMessage.created_at}, ["created_at"]),
     principal: CurrentPrincipal,
     include_internal: Annotated[bool | None, Query(
         description="Show internal notes; default: yes for staff, no for API keys")] = None,
@@ -115,8 +114,7 @@ def list_messages(
         include_internal = principal.kind == "user"
     return paginate(session, service.messages_query(ticket_id=ticket_id,
                                                     include_internal=include_internal),
-                    params, sort_fields={"created_at": TicketMessage.created_at},
-                    default_sort=["created_at"], tiebreaker=TicketMessage.id)
+                    params, tiebreaker=TicketMessage.id)
 
 
 @router.post("/{ticket_id}/messages", response_model=MessageOut, status_code=201,

@@ -149,3 +149,25 @@ def service_client(app, session):
         return client
 
     return make
+
+
+@pytest.fixture
+def admin_headers(admin) -> dict:
+    return {"Authorization": admin.headers["Authorization"]}
+
+
+@pytest.fixture
+def seeded(engine):
+    """A little of everything, so generated ids and filters hit real rows."""
+    from datetime import date
+
+    from crm_backend.seed import generate, service
+
+    service.seed(engine, generate.Plan(customers=40, orders=200, as_of=date(2026, 6, 30)))
+
+
+@pytest.fixture
+def api_schema(app):
+    import schemathesis
+
+    return schemathesis.openapi.from_asgi("/openapi.json", app)
