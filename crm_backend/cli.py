@@ -67,8 +67,8 @@ def users_create(
         fail(f"unknown role {role!r}; choose one of {', '.join(Role)}")
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        fail("the password must have at least 10 characters")
+    if len(password) < 10 or len(password.encode()) > 72:
+        fail("the password must have 10 to 72 characters (72 bytes in UTF-8)")
     with get_sessionmaker()() as session:
         try:
             user = service.create_user(session=session, email=email, role=Role(role),

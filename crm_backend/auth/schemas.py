@@ -1,9 +1,22 @@
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from crm_backend.auth.models import Role
 from crm_backend.auth.permissions import Permission
+
+
+def _password_fits_bcrypt(value: str | None) -> str | None:
+    # bcrypt only reads 72 bytes; longer passwords are refused rather than silently cut.
+    if value is not None and len(value.encode()) > MAX_PASSWORD_BYTES:
+        raise ValueError(f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8")
+    return value
+
+
+MAX_PASSWORD_BYTES = 72
+Password = Annotated[str, Field(min_length=10, max_length=MAX_PASSWORD_BYTES),
+                     AfterValidator(_password_fits_bcrypt)]
 
 
 class Token(BaseModel):
@@ -16,14 +29,14 @@ class UserCreate(BaseModel):
     email: EmailStr
     full_name: str = Field(min_length=1, max_length=200)
     role: Role
-    password: str = Field(min_length=10, max_length=200)
+    password: Password
 
 
 class UserUpdate(BaseModel):
     full_name: str | None = Field(None, min_length=1, max_length=200)
     role: Role | None = None
     is_active: bool | None = None
-    password: str | None = Field(None, min_length=10, max_length=200)
+    password: Password | None = None
 
 
 class UserOut(BaseModel):

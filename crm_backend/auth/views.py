@@ -20,6 +20,7 @@ from crm_backend.auth.schemas import (
 )
 from crm_backend.core.errors import Unauthorized
 from crm_backend.core.pagination import Page, Pages, paginate
+from crm_backend.core.schemas import PathId
 from crm_backend.core.security import create_access_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -62,12 +63,12 @@ def create_user(body: UserCreate, session: SessionDep):
 
 
 @users_router.get("/{user_id}", response_model=UserOut, dependencies=[ADMIN])
-def get_user(user_id: int, session: SessionDep):
+def get_user(user_id: PathId, session: SessionDep):
     return service.get_user(session=session, user_id=user_id)
 
 
 @users_router.patch("/{user_id}", response_model=UserOut, dependencies=[ADMIN])
-def update_user(user_id: int, body: UserUpdate, session: SessionDep):
+def update_user(user_id: PathId, body: UserUpdate, session: SessionDep):
     user = service.get_user(session=session, user_id=user_id)
     service.update_user(session=session, user=user, changes=body.model_dump(exclude_unset=True))
     session.commit()
@@ -89,7 +90,7 @@ def create_key(body: ApiKeyCreate, session: SessionDep, user: CurrentUser,
 
 
 @keys_router.delete("/{key_id}", status_code=204, dependencies=[ADMIN])
-def revoke_key(key_id: int, session: SessionDep):
+def revoke_key(key_id: PathId, session: SessionDep):
     service.revoke_api_key(session=session, key_id=key_id)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

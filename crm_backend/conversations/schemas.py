@@ -2,16 +2,18 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm_backend.core.schemas import BodyId
+
 
 class ConversationIn(BaseModel):
     channel: str = Field(min_length=1, max_length=30, pattern=r"^[a-z0-9_]+$",
                          examples=["socketio", "telegram"])
     sender_id: str = Field(min_length=1, max_length=200)
-    customer_id: int | None = None
+    customer_id: BodyId | None = None
 
 
 class ConversationLink(BaseModel):
-    customer_id: int
+    customer_id: BodyId
 
 
 class ConversationOut(BaseModel):

@@ -9,6 +9,7 @@ from crm_backend.conversations import service
 from crm_backend.conversations.models import Conversation
 from crm_backend.conversations.schemas import ConversationIn, ConversationLink, ConversationOut
 from crm_backend.core.pagination import Page, Pages, paginate
+from crm_backend.core.schemas import PathId, QueryId
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 READ = require(Permission.conversations_read)
@@ -20,7 +21,7 @@ ConversationPages = Pages({"last_message_at": Conversation.last_message_at,
 @router.get("", response_model=Page[ConversationOut], dependencies=[READ])
 def list_conversations(session: SessionDep, params: ConversationPages,
                        channel: str | None = None,
-                       sender_id: str | None = None, customer_id: int | None = None):
+                       sender_id: str | None = None, customer_id: QueryId = None):
     return paginate(session, select(Conversation), params, tiebreaker=Conversation.id,
                     filters={Conversation.channel: channel, Conversation.sender_id: sender_id,
                              Conversation.customer_id: customer_id})
@@ -38,12 +39,12 @@ def touch_conversation(body: ConversationIn, session: SessionDep):
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut, dependencies=[READ])
-def get_conversation(conversation_id: int, session: SessionDep):
+def get_conversation(conversation_id: PathId, session: SessionDep):
     return service.get(session=session, conversation_id=conversation_id)
 
 
 @router.patch("/{conversation_id}", response_model=ConversationOut, dependencies=[WRITE])
-def link_customer(conversation_id: int, body: ConversationLink, session: SessionDep):
+def link_customer(conversation_id: PathId, body: ConversationLink, session: SessionDep):
     conversation = service.get(session=session, conversation_id=conversation_id)
     service.link(session=session, conversation=conversation, customer_id=body.customer_id)
     session.commit()

@@ -7,6 +7,7 @@ from crm_backend.auth.deps import SessionDep, require
 from crm_backend.auth.permissions import Permission
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
 from crm_backend.core.pagination import Page, Pages, paginate
+from crm_backend.core.schemas import PathId
 from crm_backend.customers import service
 from crm_backend.customers.models import Customer
 from crm_backend.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, ScoreOut
@@ -45,14 +46,14 @@ def create_customer(body: CustomerCreate, session: SessionDep, response: Respons
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, dependencies=[READ])
-def get_customer(customer_id: int, session: SessionDep, response: Response):
+def get_customer(customer_id: PathId, session: SessionDep, response: Response):
     customer = service.get(session=session, customer_id=customer_id)
     set_etag(response, customer)
     return customer
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut, dependencies=[WRITE])
-def update_customer(customer_id: int, body: CustomerUpdate, session: SessionDep,
+def update_customer(customer_id: PathId, body: CustomerUpdate, session: SessionDep,
                     response: Response, if_match: IfMatch = None):
     customer = service.get(session=session, customer_id=customer_id)
     check_if_match(customer, if_match)
@@ -64,6 +65,6 @@ def update_customer(customer_id: int, body: CustomerUpdate, session: SessionDep,
 
 
 @router.get("/{customer_id}/scores", response_model=list[ScoreOut], dependencies=[READ])
-def customer_scores(customer_id: int, session: SessionDep):
+def customer_scores(customer_id: PathId, session: SessionDep):
     service.get(session=session, customer_id=customer_id)
     return service.scores(session=session, customer_id=customer_id)

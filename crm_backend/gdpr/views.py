@@ -2,6 +2,7 @@ from fastapi import APIRouter
 
 from crm_backend.auth.deps import SessionDep, require
 from crm_backend.auth.permissions import Permission
+from crm_backend.core.schemas import PathId
 from crm_backend.customers import service as customers
 from crm_backend.gdpr import service
 
@@ -10,7 +11,7 @@ router = APIRouter(prefix="/customers", tags=["gdpr"],
 
 
 @router.get("/{customer_id}/gdpr-export")
-def gdpr_export(customer_id: int, session: SessionDep) -> dict:
+def gdpr_export(customer_id: PathId, session: SessionDep) -> dict:
     """Everything stored about the customer, as JSON (the request is audited)."""
     data = service.export(session=session,
                           customer=customers.get(session=session, customer_id=customer_id))
@@ -19,7 +20,7 @@ def gdpr_export(customer_id: int, session: SessionDep) -> dict:
 
 
 @router.post("/{customer_id}/erase")
-def gdpr_erase(customer_id: int, session: SessionDep) -> dict:
+def gdpr_erase(customer_id: PathId, session: SessionDep) -> dict:
     """Anonymise the customer's personal data; orders, tickets and campaign results are kept
     without it. Irreversible; a second call is 409."""
     summary = service.erase(session=session,

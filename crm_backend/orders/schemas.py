@@ -4,7 +4,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from crm_backend.core.config import get_settings
-from crm_backend.core.schemas import Address
+from crm_backend.core.schemas import Address, BodyId
 from crm_backend.orders.flows import allowed_next, return_deadline
 from crm_backend.orders.models import OrderStatus, SalesChannel
 
@@ -13,7 +13,7 @@ Money = Decimal
 
 class OrderItemIn(BaseModel):
     sku: str | None = None
-    product_id: int | None = None
+    product_id: BodyId | None = None
     quantity: int = Field(ge=1, le=10_000)
 
     @model_validator(mode="after")
@@ -24,7 +24,7 @@ class OrderItemIn(BaseModel):
 
 
 class OrderCreate(BaseModel):
-    customer_id: int
+    customer_id: BodyId
     items: list[OrderItemIn] = Field(min_length=1, max_length=500)
     channel: SalesChannel = SalesChannel.web
     currency: str = Field("EUR", pattern="^[A-Z]{3}$")
@@ -52,7 +52,7 @@ class Transition(BaseModel):
 class OrderItemOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    product_id: int
+    product_id: BodyId
     sku: str
     name: str
     quantity: int
@@ -65,7 +65,7 @@ class OrderOut(BaseModel):
 
     id: int
     number: str
-    customer_id: int
+    customer_id: BodyId
     status: OrderStatus
     channel: SalesChannel
     currency: str

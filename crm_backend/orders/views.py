@@ -7,6 +7,7 @@ from crm_backend.auth.deps import CurrentPrincipal, SessionDep, require
 from crm_backend.auth.permissions import Permission
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
 from crm_backend.core.pagination import Page, Pages, paginate
+from crm_backend.core.schemas import PathId, QueryId
 from crm_backend.idempotency.service import IdempotencyKey, create_idempotently
 from crm_backend.orders import service
 from crm_backend.orders.models import Order, OrderStatus, SalesChannel
@@ -23,7 +24,7 @@ def list_orders(
     params: Pages({"placed_at": Order.placed_at, "total": Order.total, "status": Order.status},
                   ["-placed_at"]),
     number: Annotated[str | None, Query(description="Order number, e.g. ORD-000123")] = None,
-    customer_id: int | None = None,
+    customer_id: QueryId = None,
     status: Annotated[list[OrderStatus] | None, Query()] = None,
     channel: SalesChannel | None = None,
     placed_from: datetime | None = None,
@@ -49,14 +50,14 @@ def create_order(body: OrderCreate, session: SessionDep, principal: CurrentPrinc
 
 
 @router.get("/{order_id}", response_model=OrderOut, dependencies=[READ])
-def get_order(order_id: int, session: SessionDep, response: Response):
+def get_order(order_id: PathId, session: SessionDep, response: Response):
     order = service.get(session=session, order_id=order_id)
     set_etag(response, order)
     return order
 
 
 @router.patch("/{order_id}", response_model=OrderOut, dependencies=[WRITE])
-def update_order(order_id: int, body: OrderUpdate, session: SessionDep, response: Response,
+def update_order(order_id: PathId, body: OrderUpdate, session: SessionDep, response: Response,
                  if_match: IfMatch = None):
     order = service.get(session=session, order_id=order_id)
     check_if_match(order, if_match)
@@ -69,7 +70,7 @@ def update_order(order_id: int, body: OrderUpdate, session: SessionDep, response
 @router.post("/{order_id}/transitions", response_model=OrderOut, dependencies=[WRITE],
              responses={409: {"description": "Not allowed from the current status; the "
                               "error details list the allowed next statuses"}})
-def transition_order(order_id: int, body: Transition, session: SessionDep, response: Response,
+def transition_order(order_id: PathId, body: Transition, session: SessionDep, response: Response,
                      if_match: IfMatch = None):
     order = service.get(session=session, order_id=order_id)
     check_if_match(order, if_match)

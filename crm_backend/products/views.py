@@ -6,6 +6,7 @@ from crm_backend.auth.deps import SessionDep, require
 from crm_backend.auth.permissions import Permission
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
 from crm_backend.core.pagination import Page, Pages, paginate
+from crm_backend.core.schemas import PathId
 from crm_backend.products import service
 from crm_backend.products.models import Product
 from crm_backend.products.schemas import ProductCreate, ProductOut, ProductUpdate
@@ -37,14 +38,14 @@ def create_product(body: ProductCreate, session: SessionDep, response: Response)
 
 
 @router.get("/{product_id}", response_model=ProductOut, dependencies=[READ])
-def get_product(product_id: int, session: SessionDep, response: Response):
+def get_product(product_id: PathId, session: SessionDep, response: Response):
     product = service.get(session=session, product_id=product_id)
     set_etag(response, product)
     return product
 
 
 @router.patch("/{product_id}", response_model=ProductOut, dependencies=[WRITE])
-def update_product(product_id: int, body: ProductUpdate, session: SessionDep,
+def update_product(product_id: PathId, body: ProductUpdate, session: SessionDep,
                    response: Response, if_match: IfMatch = None):
     product = service.get(session=session, product_id=product_id)
     check_if_match(product, if_match)
@@ -55,7 +56,7 @@ def update_product(product_id: int, body: ProductUpdate, session: SessionDep,
 
 
 @router.delete("/{product_id}", status_code=204, dependencies=[WRITE])
-def delete_product(product_id: int, session: SessionDep):
+def delete_product(product_id: PathId, session: SessionDep):
     service.delete(session=session, product=service.get(session=session, product_id=product_id))
     session.commit()
     return Response(status_code=204)

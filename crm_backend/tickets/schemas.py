@@ -3,6 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from crm_backend.core.db import utcnow
+from crm_backend.core.schemas import BodyId
 from crm_backend.tickets.flows import allowed_next
 from crm_backend.tickets.models import AuthorKind, Priority, TicketChannel, TicketStatus
 
@@ -10,9 +11,9 @@ CATEGORY_PATTERN = r"^[a-z][a-z0-9_]{0,49}$"
 
 
 class TicketCreate(BaseModel):
-    customer_id: int | None = None
-    order_id: int | None = None
-    conversation_id: int | None = None
+    customer_id: BodyId | None = None
+    order_id: BodyId | None = None
+    conversation_id: BodyId | None = None
     channel: TicketChannel
     subject: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=100_000,
@@ -29,7 +30,7 @@ class TicketUpdate(BaseModel):
     category: str | None = Field(None, pattern=CATEGORY_PATTERN)
     priority: Priority | None = None
     status: TicketStatus | None = None
-    assignee_id: int | None = None
+    assignee_id: BodyId | None = None
 
 
 class MessageCreate(BaseModel):
@@ -45,7 +46,7 @@ class MessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    ticket_id: int
+    ticket_id: BodyId
     author_kind: AuthorKind
     author_user_id: int | None
     body: str

@@ -9,6 +9,7 @@ from crm_backend.auth.deps import CurrentPrincipal, CurrentUser, SessionDep, req
 from crm_backend.auth.permissions import Permission
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
 from crm_backend.core.pagination import Page, Pages, paginate
+from crm_backend.core.schemas import PathId, QueryId
 from crm_backend.idempotency.service import IdempotencyKey, create_idempotently
 from crm_backend.tickets import service
 from crm_backend.tickets.models import Priority, Ticket, TicketChannel, TicketMessage, TicketStatus
@@ -40,10 +41,10 @@ def list_tickets(
     priority: Annotated[list[Priority] | None, Query()] = None,
     category: str | None = None,
     channel: TicketChannel | None = None,
-    assignee_id: int | None = None,
-    customer_id: int | None = None,
-    order_id: int | None = None,
-    conversation_id: int | None = None,
+    assignee_id: QueryId = None,
+    customer_id: QueryId = None,
+    order_id: QueryId = None,
+    conversation_id: QueryId = None,
     overdue: Annotated[bool | None, Query(description="Only tickets past an unmet SLA")] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
@@ -70,7 +71,7 @@ def create_ticket(body: TicketCreate, session: SessionDep, principal: CurrentPri
 
 
 @router.get("/{ticket_id}", response_model=TicketOut, dependencies=[READ])
-def get_ticket(ticket_id: int, session: SessionDep, response: Response):
+def get_ticket(ticket_id: PathId, session: SessionDep, response: Response):
     ticket = service.get(session=session, ticket_id=ticket_id)
     set_etag(response, ticket)
     return ticket
@@ -79,7 +80,7 @@ def get_ticket(ticket_id: int, session: SessionDep, response: Response):
 @router.patch("/{ticket_id}", response_model=TicketOut, dependencies=[WRITE],
               responses={409: {"description": "Illegal status change, stale If-Match, or a "
                                "closed ticket"}})
-def update_ticket(ticket_id: int, body: TicketUpdate, session: SessionDep, response: Response,
+def update_ticket(ticket_id: PathId, body: TicketUpdate, session: SessionDep, response: Response,
                   if_match: IfMatch = None):
     ticket = service.get(session=session, ticket_id=ticket_id)
     check_if_match(ticket, if_match)
@@ -91,7 +92,7 @@ def update_ticket(ticket_id: int, body: TicketUpdate, session: SessionDep, respo
 
 @router.post("/{ticket_id}/claim", response_model=TicketOut, dependencies=[WRITE],
              responses={409: {"description": "Another agent holds the ticket"}})
-def claim_ticket(ticket_id: int, session: SessionDep, user: CurrentUser, response: Response):
+def claim_ticket(ticket_id: PathId, session: SessionDep, user: CurrentUser, response: Response):
     ticket = service.claim(session=session, ticket=service.get(session=session,
                                                                ticket_id=ticket_id),
                            user_id=user.id)
@@ -102,7 +103,7 @@ def claim_ticket(ticket_id: int, session: SessionDep, user: CurrentUser, respons
 
 @router.get("/{ticket_id}/messages", response_model=Page[MessageOut], dependencies=[READ])
 def list_messages(
-    ticket_id: int,
+    ticket_id: PathId,
     session: SessionDep,
     params: Pages({"created_at": TicketMessage.created_at}, ["created_at"]),
     principal: CurrentPrincipal,
@@ -121,7 +122,7 @@ def list_messages(
              dependencies=[WRITE],
              responses={200: {"description": "Already stored (same external_id)",
                               "model": MessageOut}})
-def add_message(ticket_id: int, body: MessageCreate, session: SessionDep,
+def add_message(ticket_id: PathId, body: MessageCreate, session: SessionDep,
                 principal: CurrentPrincipal):
     ticket = service.get(session=session, ticket_id=ticket_id)
     message, created = service.add_message(session=session, ticket=ticket,
@@ -132,7 +133,7 @@ def add_message(ticket_id: int, body: MessageCreate, session: SessionDep,
 
 
 @router.post("/{ticket_id}/csat", response_model=TicketOut, dependencies=[WRITE])
-def record_csat(ticket_id: int, body: CsatIn, session: SessionDep):
+def record_csat(ticket_id: PathId, body: CsatIn, session: SessionDep):
     ticket = service.get(session=session, ticket_id=ticket_id)
     service.record_csat(session=session, ticket=ticket, score=body.score, comment=body.comment)
     session.commit()

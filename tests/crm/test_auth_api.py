@@ -91,3 +91,11 @@ def test_api_key_scopes_and_revocation(admin, anon):
 def test_api_keys_cannot_use_staff_only_routes(service_client):
     client = service_client("customers:read")
     assert client.get("/api/v1/auth/me").status_code == 403
+
+
+def test_passwords_longer_than_bcrypt_reads_are_refused_not_a_500(admin):
+    body = {"email": "long@staff.example", "full_name": "L", "role": "agent",
+            "password": "é" * 40}  # 40 characters, 80 bytes
+    resp = admin.post("/api/v1/users", json=body)
+    assert resp.status_code == 422
+    assert "72 bytes" in resp.text
