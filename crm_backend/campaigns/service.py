@@ -1,6 +1,8 @@
+import hashlib
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, and_, cast, exists, func, insert, literal, select
+from sqlalchemy import BigInteger, ColumnElement, cast, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from crm_backend.campaigns.audience import audience_condition
@@ -10,16 +12,19 @@ from crm_backend.core.errors import Conflict, NotFound, Unprocessable
 from crm_backend.customers.models import Customer
 
 CONSENT_CHANNELS = {CampaignChannel.email, CampaignChannel.sms}
-# Control assignment: a fixed multiplicative hash of (campaign, customer) into 10007 buckets,
-# computed in SQL so enrolment stays set-based; the same pair always lands the same way.
-HASH_BUCKETS = 10007
-PRIOR_STEPS = {"sent": [], "opened": ["sent"], "clicked": ["sent", "opened"], "converted": []}
+# Control assignment hashes (campaign, customer) in SQL, so enrolment stays one INSERT ... SELECT.
+# Arithmetic modulo the prime 2^31 - 1 keeps every product within 64-bit integers, so SQLite and
+# PostgreSQL compute exactly the same buckets.
+HASH_PRIME = 2_147_483_647
+# Opening implies delivery and clicking implies opening: fill in what the channel missed.
+IMPLIED_STEPS = {"sent": [], "opened": ["sent"], "clicked": ["sent", "opened"], "converted": []}
+SAMPLE_SIZE = 10
 
 
 def get(*, session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"No campaign with id {campaign_id}.")
+        raise NotFound(f"No campaign with id {campaign_id}.", campaign_id=campaign_id)
     return campaign
 
 
@@ -27,6 +32,11 @@ def _ensure_name_free(session: Session, name: str, except_id: int | None = None)
     other = session.scalar(select(Campaign).where(Campaign.name == name))
     if other is not None and other.id != except_id:
         raise Conflict(f"A campaign named {name!r} already exists.", campaign_id=other.id)
+
+
+def _has_contacts(session: Session, campaign_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(
+        CampaignContact.campaign_id == campaign_id))))
 
 
 def create(*, session: Session, data: dict) -> Campaign:
@@ -40,6 +50,10 @@ def create(*, session: Session, data: dict) -> Campaign:
 def update(*, session: Session, campaign: Campaign, changes: dict) -> Campaign:
     if "name" in changes:
         _ensure_name_free(session, changes["name"], campaign.id)
+    if changes.get("channel", campaign.channel) != campaign.channel and _has_contacts(
+            session, campaign.id):
+        raise Conflict("The channel cannot change once customers are enrolled: they were "
+                       "chosen under the current channel's consent rule.")
     for key, value in changes.items():
         setattr(campaign, key, value)
     if campaign.ends_at is not None and campaign.ends_at <= campaign.starts_at:
@@ -48,59 +62,80 @@ def update(*, session: Session, campaign: Campaign, changes: dict) -> Campaign:
     return campaign
 
 
-def audience_filter(campaign: Campaign):
+def audience_filter(campaign: Campaign) -> ColumnElement[bool]:
     return audience_condition(campaign.audience,
                               needs_consent=CampaignChannel(campaign.channel) in CONSENT_CHANNELS)
 
 
-def preview(*, session: Session, campaign: Campaign, sample: int = 10) -> dict:
+def preview(*, session: Session, campaign: Campaign) -> dict:
     condition = audience_filter(campaign)
     count = session.scalar(select(func.count()).select_from(Customer).where(condition))
-    rows = session.scalars(select(Customer).where(condition).order_by(Customer.id).limit(sample))
-    return {"count": count, "sample": list(rows)}
+    sample = session.scalars(select(Customer).where(condition).order_by(Customer.id)
+                             .limit(SAMPLE_SIZE))
+    return {"count": count, "sample": list(sample)}
+
+
+def _hash_keys(campaign_id: int) -> tuple[int, int, int]:
+    """Constants drawn per campaign, so different campaigns hold back unrelated customers."""
+    digest = hashlib.sha256(f"campaign-control:{campaign_id}".encode()).digest()
+    a, b, c = (int.from_bytes(digest[i:i + 8], "big") for i in (0, 8, 16))
+    return 1 + a % (HASH_PRIME - 1), b % HASH_PRIME, c % HASH_PRIME
+
+
+def control_bucket(campaign_id: int, customer_id):
+    """The pair's place in [0, HASH_PRIME): for an int, or a SQL BigInteger expression."""
+    a, b, c = _hash_keys(campaign_id)
+    x = (customer_id % HASH_PRIME * a + b) % HASH_PRIME
+    # Squaring breaks the evenly spaced pattern that consecutive ids would follow otherwise.
+    return (x * x + c) % HASH_PRIME
+
+
+def control_threshold(control_fraction: float) -> int:
+    """Buckets below this are control."""
+    return round(control_fraction * HASH_PRIME)
 
 
 def enrol(*, session: Session, campaign: Campaign) -> dict:
     """Add every matching customer not yet enrolled, as treatment or control."""
-    bucket = (cast(Customer.id, BigInteger) * literal(2654435761, BigInteger)
-              + campaign.id * 97) % HASH_BUCKETS
-    is_control = bucket < int(campaign.control_fraction * HASH_BUCKETS)
-    already = exists().where(CampaignContact.campaign_id == campaign.id,
-                             CampaignContact.customer_id == Customer.id)
-    new = select(literal(campaign.id), Customer.id, is_control, literal(0)).where(
-        and_(audience_filter(campaign), ~already))
+    is_control = (control_bucket(campaign.id, cast(Customer.id, BigInteger))
+                  < control_threshold(campaign.control_fraction))
+    enrolled = exists().where(CampaignContact.campaign_id == campaign.id,
+                              CampaignContact.customer_id == Customer.id)
+    newcomers = (select(literal(campaign.id), Customer.id, is_control)
+                 .where(audience_filter(campaign), ~enrolled))
     before = _split(session, campaign.id)
     session.execute(insert(CampaignContact).from_select(
-        ["campaign_id", "customer_id", "is_control", "revenue"], new))
+        ["campaign_id", "customer_id", "is_control"], newcomers))
     after = _split(session, campaign.id)
-    total_before = sum(before.values())
-    return {"enrolled": sum(after.values()) - total_before, "already_enrolled": total_before,
+    already = sum(before.values())
+    return {"enrolled": sum(after.values()) - already, "already_enrolled": already,
             "treatment": after.get(False, 0), "control": after.get(True, 0)}
 
 
 def _split(session: Session, campaign_id: int) -> dict[bool, int]:
-    return dict(session.execute(
+    return {bool(k): n for k, n in session.execute(
         select(CampaignContact.is_control, func.count())
         .where(CampaignContact.campaign_id == campaign_id)
-        .group_by(CampaignContact.is_control)).all())
+        .group_by(CampaignContact.is_control))}
 
 
 def record_event(*, session: Session, campaign: Campaign, customer_id: int, kind: str,
-                 at: datetime | None, revenue) -> CampaignContact:
+                 at: datetime | None, revenue: Decimal | None) -> CampaignContact:
+    """Each event keeps its first time (and a conversion its first revenue); repeats change
+    nothing."""
     contact = session.scalar(select(CampaignContact).where(
         CampaignContact.campaign_id == campaign.id, CampaignContact.customer_id == customer_id))
     if contact is None:
-        raise NotFound(f"Customer {customer_id} is not in campaign {campaign.id}.")
+        raise NotFound(f"Customer {customer_id} is not in campaign {campaign.id}.",
+                       campaign_id=campaign.id, customer_id=customer_id)
     if contact.is_control and kind != "converted":
-        raise Conflict("Control-group customers are not contacted; only conversions are "
-                       "recorded for them.", is_control=True)
+        raise Conflict("Control-group customers are not contacted; only their conversions are "
+                       "recorded.", is_control=True)
     at = at or utcnow()
-    # Opening implies delivery and clicking implies opening: fill in what the channel missed.
-    steps = ([] if contact.is_control else PRIOR_STEPS[kind]) + [kind]
-    for step in steps:
+    if kind == "converted" and contact.converted_at is None and revenue is not None:
+        contact.revenue = revenue
+    for step in IMPLIED_STEPS[kind] + [kind]:
         if getattr(contact, f"{step}_at") is None:
             setattr(contact, f"{step}_at", at)
-    if kind == "converted" and revenue is not None and not contact.revenue:
-        contact.revenue = revenue
     session.flush()
     return contact

@@ -19,6 +19,7 @@ from crm_backend.campaigns.schemas import (
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
 from crm_backend.core.db import utcnow
 from crm_backend.core.pagination import Page, Pages, paginate
+from crm_backend.core.schemas import PathId
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 READ = require(Permission.campaigns_read)
@@ -53,14 +54,14 @@ def create_campaign(body: CampaignCreate, session: SessionDep, response: Respons
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut, dependencies=[READ])
-def get_campaign(campaign_id: int, session: SessionDep, response: Response):
+def get_campaign(campaign_id: PathId, session: SessionDep, response: Response):
     campaign = service.get(session=session, campaign_id=campaign_id)
     set_etag(response, campaign)
     return campaign
 
 
 @router.patch("/{campaign_id}", response_model=CampaignOut, dependencies=[WRITE])
-def update_campaign(campaign_id: int, body: CampaignUpdate, session: SessionDep,
+def update_campaign(campaign_id: PathId, body: CampaignUpdate, session: SessionDep,
                     response: Response, if_match: IfMatch = None):
     campaign = service.get(session=session, campaign_id=campaign_id)
     check_if_match(campaign, if_match)
@@ -73,13 +74,13 @@ def update_campaign(campaign_id: int, body: CampaignUpdate, session: SessionDep,
 
 @router.get("/{campaign_id}/audience/preview", response_model=AudiencePreview,
             dependencies=[READ])
-def preview_audience(campaign_id: int, session: SessionDep):
+def preview_audience(campaign_id: PathId, session: SessionDep):
     return service.preview(session=session,
                            campaign=service.get(session=session, campaign_id=campaign_id))
 
 
 @router.post("/{campaign_id}/enrol", response_model=EnrolResult, dependencies=[WRITE])
-def enrol(campaign_id: int, session: SessionDep):
+def enrol(campaign_id: PathId, session: SessionDep):
     """Add the matching customers not yet enrolled; running it again adds only newcomers."""
     result = service.enrol(session=session,
                            campaign=service.get(session=session, campaign_id=campaign_id))
@@ -88,7 +89,7 @@ def enrol(campaign_id: int, session: SessionDep):
 
 
 @router.get("/{campaign_id}/contacts", response_model=Page[ContactOut], dependencies=[READ])
-def list_contacts(campaign_id: int, session: SessionDep,
+def list_contacts(campaign_id: PathId, session: SessionDep,
                   params: Pages({"customer_id": CampaignContact.customer_id,
                                  "revenue": CampaignContact.revenue}, ["customer_id"]),
                   is_control: bool | None = None, converted: bool | None = None):
@@ -103,7 +104,7 @@ def list_contacts(campaign_id: int, session: SessionDep,
 
 @router.post("/{campaign_id}/contacts/{customer_id}/events", response_model=ContactOut,
              dependencies=[WRITE])
-def record_event(campaign_id: int, customer_id: int, body: ContactEvent, session: SessionDep):
+def record_event(campaign_id: PathId, customer_id: PathId, body: ContactEvent, session: SessionDep):
     """Record what a contact did. Each event keeps its first time; repeats change nothing."""
     contact = service.record_event(
         session=session, campaign=service.get(session=session, campaign_id=campaign_id),
