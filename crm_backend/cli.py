@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from crm_backend.seed.cli import seed_command
 from crm_backend.transfer.cli import export_command, import_command
@@ -78,6 +79,54 @@ def users_create(
             fail(exc.message)
         session.commit()
         console.print(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@users_app.command("list")
+def users_list():
+    """List staff accounts."""
+    from sqlalchemy import select
+
+    from crm_backend.auth.models import User
+    from crm_backend.core.db import get_sessionmaker
+
+    table = Table("id", "email", "name", "role", "active", "last sign-in")
+    with get_sessionmaker()() as session:
+        for u in session.scalars(select(User).order_by(User.email)):
+            table.add_row(str(u.id), u.email, u.full_name, u.role, "yes" if u.is_active else "no",
+                          f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "-")
+    Console().print(table)
+
+
+@keys_app.command("list")
+def apikeys_list():
+    """List service API keys (never the keys themselves)."""
+    from sqlalchemy import select
+
+    from crm_backend.auth.models import ApiKey
+    from crm_backend.core.db import get_sessionmaker
+
+    table = Table("id", "name", "prefix", "scopes", "revoked")
+    with get_sessionmaker()() as session:
+        for k in session.scalars(select(ApiKey).order_by(ApiKey.name)):
+            table.add_row(str(k.id), k.name, k.prefix, ", ".join(k.scopes),
+                          f"{k.revoked_at:%Y-%m-%d}" if k.revoked_at else "-")
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def apikeys_revoke(key_id: int):
+    """Revoke a service API key at once."""
+    from crm_backend.auth import service
+    from crm_backend.core.db import get_sessionmaker
+    from crm_backend.core.errors import AppError
+
+    with get_sessionmaker()() as session:
+        try:
+            service.revoke_api_key(session=session, key_id=key_id)
+        except AppError as exc:
+            fail(exc.message)
+        session.commit()
+    console.print(f"API key {key_id} revoked.")
 
 
 @keys_app.command("create")

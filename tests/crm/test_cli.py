@@ -1,3 +1,4 @@
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from crm_backend.cli import app
@@ -33,3 +34,19 @@ def test_apikeys_create_prints_a_working_key(engine, anon):
     assert anon.get("/api/v1/customers", headers={"X-API-Key": key}).status_code == 200
     bad = runner.invoke(app, ["apikeys", "create", "x", "--scope", "everything"])
     assert bad.exit_code == 1 and "unknown scope" in bad.output
+
+
+def test_users_and_keys_are_listed_and_keys_revoked(engine, anon):
+    runner.invoke(app, ["users", "create", "list.me@staff.example", "--role", "analyst",
+                        "--password", "a long password"])
+    listed = runner.invoke(app, ["users", "list"])
+    assert listed.exit_code == 0 and "list.me@staff.example" in listed.output
+    created = runner.invoke(app, ["apikeys", "create", "to-revoke", "--scope", "customers:read"])
+    key = created.stdout.strip().splitlines()[-1]
+    keys = runner.invoke(app, ["apikeys", "list"])
+    assert "to-revoke" in keys.output and key not in keys.output
+    with engine.connect() as conn:
+        key_id = conn.execute(text("SELECT id FROM api_keys WHERE name = 'to-revoke'")).scalar()
+    assert runner.invoke(app, ["apikeys", "revoke", str(key_id)]).exit_code == 0
+    assert anon.get("/api/v1/customers", headers={"X-API-Key": key}).status_code == 401
+    assert runner.invoke(app, ["apikeys", "revoke", "999999"]).exit_code == 1
