@@ -20,7 +20,8 @@ Fields and their operators:
                                                     never ordered did so infinitely long ago
 
 Every filter is plainly true or false for every customer (never SQL NULL), so {"not": ...} is the
-exact complement of its child. Erased customers never match (`audience_condition`).
+exact complement of its child. Erased customers never match (`audience_condition`). A tree has at
+most MAX_NODES nodes, nested at most MAX_DEPTH levels.
 """
 
 import operator
