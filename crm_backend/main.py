@@ -10,6 +10,7 @@ import crm_backend.audit.service  # noqa: F401  (installs the audit hook)
 from crm_backend.audit.views import router as audit_router
 from crm_backend.auth.views import keys_router, users_router
 from crm_backend.auth.views import router as auth_router
+from crm_backend.campaigns.views import offers_router
 from crm_backend.campaigns.views import router as campaigns_router
 from crm_backend.conversations.views import router as conversations_router
 from crm_backend.core.config import get_settings
@@ -23,11 +24,13 @@ from crm_backend.core.errors import (
 from crm_backend.core.limits import BodySizeLimit
 from crm_backend.customers.views import router as customers_router
 from crm_backend.gdpr.views import router as gdpr_router
+from crm_backend.identity.views import router as identity_router
 from crm_backend.orders.views import router as orders_router
 from crm_backend.products.views import router as products_router
 from crm_backend.reports.views import router as reports_router
 from crm_backend.tickets.views import router as tickets_router
 from crm_backend.transfer.views import router as transfer_router
+from crm_backend.web.views import router as web_router
 
 API_PREFIX = "/api/v1"
 
@@ -52,9 +55,11 @@ def create_app() -> FastAPI:
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (auth_router, users_router, keys_router, customers_router, gdpr_router,
                    products_router, orders_router, tickets_router, conversations_router,
-                   campaigns_router, reports_router, transfer_router, audit_router):
+                   campaigns_router, offers_router, reports_router, transfer_router, audit_router,
+                   identity_router):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(web_router)
 
     @app.get("/health", tags=["health"], summary="Liveness and database check (no auth)",
              responses={503: {"model": ErrorBody, "description": "Database unreachable"}})

@@ -25,6 +25,9 @@ class Permission(StrEnum):
     reports_read = "reports:read"
     data_import = "data:import"
     data_export = "data:export"
+    identity_verify = "identity:verify"
+    identity_issue = "identity:issue"
+    offers_show = "offers:show"
     gdpr = "gdpr"
     audit_read = "audit:read"
     users_admin = "users:admin"
@@ -58,6 +61,10 @@ DESCRIPTIONS: dict[Permission, str] = {
     P.reports_read: "Sales, ticket and campaign reports",
     P.data_import: "CSV import of customers, products and orders",
     P.data_export: "CSV export of customers, products and orders",
+    P.identity_verify: "Check that a chat customer is who they claim (email and order "
+                         "number, or a signed customer token)",
+    P.identity_issue: "Sign customer tokens for the shop's logged-in customers",
+    P.offers_show: "Pick the offers to show a customer in chat and record the impressions",
     P.gdpr: "Export everything about a customer; erase a customer",
     P.audit_read: "Read the audit log",
     P.users_admin: "Manage staff users and service API keys",

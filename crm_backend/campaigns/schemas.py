@@ -15,6 +15,7 @@ from pydantic import (
 from crm_backend.campaigns.audience import normalize
 from crm_backend.campaigns.models import CampaignChannel
 from crm_backend.core.db import utcnow
+from crm_backend.core.schemas import BodyId
 from crm_backend.customers.schemas import CustomerOut
 
 Audience = Annotated[dict[str, Any], AfterValidator(normalize), Field(
@@ -128,3 +129,19 @@ class ContactOut(BaseModel):
     clicked_at: datetime | None
     converted_at: datetime | None
     revenue: Decimal
+
+
+class OfferRequest(BaseModel):
+    customer_id: BodyId | None = Field(
+        None, description="The verified customer; leave out for an anonymous visitor, who "
+                          "sees public offers only")
+
+
+class OfferOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    campaign_id: int = Field(validation_alias="id")
+    name: str
+    description: str | None
+    offer_code: str | None
+    ends_at: datetime | None

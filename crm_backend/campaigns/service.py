@@ -2,7 +2,17 @@ import hashlib
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ColumnElement, cast, exists, func, insert, literal, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from crm_backend.campaigns.audience import audience_condition
@@ -95,14 +105,17 @@ def control_threshold(control_fraction: float) -> int:
     return round(control_fraction * HASH_PRIME)
 
 
-def enrol(*, session: Session, campaign: Campaign) -> dict:
-    """Add every matching customer not yet enrolled, as treatment or control."""
+def enrol(*, session: Session, campaign: Campaign, customer_id: int | None = None) -> dict:
+    """Add every matching customer not yet enrolled (or just `customer_id`, if it matches), as
+    treatment or control."""
     is_control = (control_bucket(campaign.id, cast(Customer.id, BigInteger))
                   < control_threshold(campaign.control_fraction))
     enrolled = exists().where(CampaignContact.campaign_id == campaign.id,
                               CampaignContact.customer_id == Customer.id)
     newcomers = (select(literal(campaign.id), Customer.id, is_control)
                  .where(audience_filter(campaign), ~enrolled))
+    if customer_id is not None:
+        newcomers = newcomers.where(Customer.id == customer_id)
     before = _split(session, campaign.id)
     session.execute(insert(CampaignContact).from_select(
         ["campaign_id", "customer_id", "is_control"], newcomers))
@@ -139,3 +152,39 @@ def record_event(*, session: Session, campaign: Campaign, customer_id: int, kind
             setattr(contact, f"{step}_at", at)
     session.flush()
     return contact
+
+
+OFFER_CHANNELS = (CampaignChannel.chat, CampaignChannel.web)
+
+
+def _active_offers():
+    now = utcnow()
+    return (select(Campaign)
+            .where(Campaign.channel.in_(OFFER_CHANNELS), Campaign.starts_at <= now,
+                   or_(Campaign.ends_at.is_(None), Campaign.ends_at > now))
+            .order_by(Campaign.ends_at.is_(None), Campaign.ends_at, Campaign.id))
+
+
+def show_offers(*, session: Session, customer_id: int | None) -> list[Campaign]:
+    """The chat and web offers to show now. Anonymous visitors see public offers only. A known
+    customer also sees the campaigns whose audience they match, unless the hash puts them in
+    the control group; each offer shown to them is recorded as sent (the impression)."""
+    campaigns = list(session.scalars(_active_offers()))
+    if customer_id is None:
+        return [c for c in campaigns if c.public]
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"No customer with id {customer_id}.", customer_id=customer_id)
+    shown = []
+    for campaign in campaigns:
+        enrol(session=session, campaign=campaign, customer_id=customer_id)
+        contact = session.scalar(select(CampaignContact).where(
+            CampaignContact.campaign_id == campaign.id,
+            CampaignContact.customer_id == customer_id))
+        if contact is not None and not contact.is_control:
+            record_event(session=session, campaign=campaign, customer_id=customer_id,
+                         kind="sent", at=None, revenue=None)
+            shown.append(campaign)
+        elif contact is None and campaign.public:
+            shown.append(campaign)
+    return shown

@@ -15,6 +15,8 @@ from crm_backend.campaigns.schemas import (
     ContactEvent,
     ContactOut,
     EnrolResult,
+    OfferOut,
+    OfferRequest,
 )
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
 from crm_backend.core.db import utcnow
@@ -111,3 +113,15 @@ def record_event(campaign_id: PathId, customer_id: PathId, body: ContactEvent, s
         customer_id=customer_id, kind=body.type, at=body.at, revenue=body.revenue)
     session.commit()
     return contact
+
+
+offers_router = APIRouter(prefix="/offers", tags=["campaigns"])
+
+
+@offers_router.post("/show", response_model=list[OfferOut],
+                    dependencies=[require(Permission.offers_show)])
+def show_offers(body: OfferRequest, session: SessionDep):
+    """Pick the chat offers for a visitor and record each one shown as an impression."""
+    offers = service.show_offers(session=session, customer_id=body.customer_id)
+    session.commit()
+    return offers

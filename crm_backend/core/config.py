@@ -1,6 +1,7 @@
 """Settings for the CRM, read from the environment (prefix CRM_) and an optional .env file."""
 
 from datetime import time
+from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
@@ -48,6 +49,13 @@ class Settings(BaseSettings):
         "low": (8, 48),
     }
     cors_origins: list[str] = []
+    # Where customers reach this server, for links the assistant sends them (invoices).
+    public_url: str = "http://localhost:8000"
+    # Prices include VAT at this rate; invoices show the VAT share.
+    vat_rate: Decimal = Decimal("0.19")
+    invoice_link_minutes: int = 7 * 24 * 60
+    # Business minutes an agent needs per escalated chat, for the wait the assistant announces.
+    handoff_minutes_per_ticket: float = 5
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> "Settings":

@@ -58,6 +58,11 @@ class Forbidden(AppError):
     code = "forbidden"
 
 
+class TooManyAttempts(AppError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "too_many_attempts"
+
+
 class PayloadTooLarge(AppError):
     status_code = status.HTTP_413_CONTENT_TOO_LARGE
     code = "payload_too_large"

@@ -57,3 +57,27 @@ def split_api_key(key: str) -> str | None:
         return None
     prefix, _, rest = key[len(API_KEY_PREFIX):].partition("_")
     return prefix if len(prefix) == 8 and rest else None
+
+
+# Tokens the CRM signs for people outside the staff: a shop page vouching for its logged-in
+# customer, or a link to one invoice. Each kind has its own audience, so no token is accepted
+# where another kind is expected (staff tokens carry no audience and are refused here too).
+CUSTOMER_AUDIENCE = "crm:customer"
+INVOICE_AUDIENCE = "crm:invoice"
+
+
+def create_signed_token(audience: str, subject: int, minutes: int) -> tuple[str, datetime]:
+    expires = datetime.now(UTC) + timedelta(minutes=minutes)
+    claims = {"sub": str(subject), "aud": audience, "exp": expires,
+              "jti": secrets.token_hex(8)}
+    return jwt.encode(claims, get_settings().secret_key, algorithm=JWT_ALGORITHM), expires
+
+
+def read_signed_token(audience: str, token: str) -> int | None:
+    """The subject id of a valid token of this audience; None when forged, expired or foreign."""
+    try:
+        claims = jwt.decode(token, get_settings().secret_key, algorithms=[JWT_ALGORITHM],
+                            audience=audience, options={"require": ["sub", "exp", "aud"]})
+        return int(claims["sub"])
+    except (jwt.PyJWTError, ValueError):
+        return None

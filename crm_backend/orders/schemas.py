@@ -103,3 +103,21 @@ class OrderOut(BaseModel):
         if self.status != OrderStatus.delivered:
             return None
         return return_deadline(self.delivered_at, get_settings().return_window_days)
+
+
+class InvoiceOut(BaseModel):
+    number: str = Field(examples=["INV-000123"])
+    order_number: str
+    issued_at: datetime
+    customer_name: str
+    billing_address: Address | None
+    currency: str
+    lines: list[OrderItemOut]
+    subtotal: Money
+    shipping_cost: Money
+    total: Money
+    vat_rate: Decimal
+    vat_included: Money
+    url: str = Field(description="A signed link to the printable invoice, for the customer; "
+                                 "it needs no sign-in and expires")
+    url_expires_at: datetime

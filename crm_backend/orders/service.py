@@ -4,9 +4,11 @@ from decimal import Decimal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from crm_backend.core import numbers
 from crm_backend.core.config import get_settings
 from crm_backend.core.db import utcnow
 from crm_backend.core.errors import Conflict, NotFound, Unprocessable
+from crm_backend.core.security import INVOICE_AUDIENCE, create_signed_token, read_signed_token
 from crm_backend.customers.models import Customer
 from crm_backend.orders import flows
 from crm_backend.orders.models import Order, OrderItem, OrderStatus, parse_number
@@ -107,3 +109,33 @@ def list_query(*, number: str | None = None) -> Select:
             raise Unprocessable(f"{number!r} is not an order number such as ORD-000123.")
         stmt = stmt.where(Order.id == order_id)
     return stmt
+
+
+NO_INVOICE = {OrderStatus.pending, OrderStatus.cancelled}
+
+
+def invoice(*, session: Session, order: Order) -> dict:
+    """The invoice of a paid order (prices include VAT) with a signed link to its page."""
+    if order.status in NO_INVOICE:
+        raise Conflict("An invoice is issued once the order is paid.", status=order.status)
+    settings = get_settings()
+    customer = session.get(Customer, order.customer_id)
+    vat = (order.total * settings.vat_rate / (1 + settings.vat_rate)).quantize(Decimal("0.01"))
+    token, expires = create_signed_token(INVOICE_AUDIENCE, order.id,
+                                         settings.invoice_link_minutes)
+    return {"number": numbers.format_number("INV-", order.id), "order_number": order.number,
+            "issued_at": order.paid_at or order.placed_at, "customer_name": customer.name,
+            "billing_address": customer.address or order.shipping_address,
+            "currency": order.currency, "lines": order.items, "subtotal": order.subtotal,
+            "shipping_cost": order.shipping_cost, "total": order.total,
+            "vat_rate": settings.vat_rate, "vat_included": vat,
+            "url": f"{settings.public_url.rstrip('/')}/invoices/{token}",
+            "url_expires_at": expires}
+
+
+def order_for_invoice_link(*, session: Session, token: str) -> Order:
+    order_id = read_signed_token(INVOICE_AUDIENCE, token)
+    order = session.get(Order, order_id) if order_id is not None else None
+    if order is None:
+        raise NotFound("This invoice link is invalid or has expired.")
+    return order

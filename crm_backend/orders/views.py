@@ -11,7 +11,13 @@ from crm_backend.core.schemas import PathId, QueryId
 from crm_backend.idempotency.service import IdempotencyKey, create_idempotently
 from crm_backend.orders import service
 from crm_backend.orders.models import Order, OrderStatus, SalesChannel
-from crm_backend.orders.schemas import OrderCreate, OrderOut, OrderUpdate, Transition
+from crm_backend.orders.schemas import (
+    InvoiceOut,
+    OrderCreate,
+    OrderOut,
+    OrderUpdate,
+    Transition,
+)
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 READ = require(Permission.orders_read)
@@ -78,3 +84,9 @@ def transition_order(order_id: PathId, body: Transition, session: SessionDep, re
     session.commit()
     set_etag(response, order)
     return order
+
+
+@router.get("/{order_id}/invoice", response_model=InvoiceOut, dependencies=[READ],
+            responses={409: {"description": "Not paid yet, or cancelled"}})
+def get_invoice(order_id: PathId, session: SessionDep):
+    return service.invoice(session=session, order=service.get(session=session, order_id=order_id))

@@ -4,16 +4,33 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from crm_backend.core.db import utcnow
 from crm_backend.core.schemas import BodyId
+from crm_backend.identity.schemas import ChannelIdentity
 from crm_backend.tickets.flows import allowed_next
 from crm_backend.tickets.models import AuthorKind, Priority, TicketChannel, TicketStatus
 
 CATEGORY_PATTERN = r"^[a-z][a-z0-9_]{0,49}$"
 
 
+class TranscriptLine(BaseModel):
+    author_kind: AuthorKind = Field(description="customer, bot or system")
+    body: str = Field(min_length=1, max_length=10_000)
+    sent_at: datetime | None = None
+    external_id: str | None = Field(
+        None, max_length=100, description="Id of the message in its channel, so a line already "
+                                          "stored is not stored again")
+
+
+Transcript = Field([], max_length=500, description="The conversation so far, oldest first; "
+                                                    "stored as the ticket's first messages")
+
+
 class TicketCreate(BaseModel):
     customer_id: BodyId | None = None
     order_id: BodyId | None = None
     conversation_id: BodyId | None = None
+    conversation: ChannelIdentity | None = Field(
+        None, description="The chat this ticket comes from, instead of conversation_id")
+    transcript: list[TranscriptLine] = Transcript
     channel: TicketChannel
     subject: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=100_000,
@@ -23,6 +40,17 @@ class TicketCreate(BaseModel):
     category: str = Field("general", pattern=CATEGORY_PATTERN)
     priority: Priority = Priority.normal
     escalate: bool = Field(False, description="Open the ticket as escalated to a human")
+
+
+class EscalationIn(BaseModel):
+    conversation: ChannelIdentity
+    customer_id: BodyId | None = Field(None, description="Only once the CRM verified them")
+    order_id: BodyId | None = None
+    subject: str = Field("Customer asked for a person", min_length=1, max_length=300)
+    reason: str = Field(min_length=1, max_length=2000,
+                        description="Why the assistant hands over, shown to the agent")
+    category: str = Field("human_handoff", pattern=CATEGORY_PATTERN)
+    transcript: list[TranscriptLine] = Transcript
 
 
 class TicketUpdate(BaseModel):
@@ -101,3 +129,11 @@ class TicketOut(BaseModel):
                       and self.first_response_due_at < now)
         late_fix = self.resolution_due_at is not None and self.resolution_due_at < now
         return late_reply or late_fix
+
+
+class EscalationOut(BaseModel):
+    ticket: TicketOut
+    created: bool = Field(description="False when the conversation's open ticket was escalated")
+    queue_position: int = Field(description="Escalated tickets waiting for an agent, this one "
+                                            "included")
+    expected_wait_minutes: int

@@ -1,4 +1,4 @@
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -6,6 +6,9 @@ from sqlalchemy.orm import Session
 from crm_backend.audit import service as audit
 from crm_backend.auth.deps import Principal
 from crm_backend.auth.models import Role, User
+from crm_backend.conversations import service as conversations
+from crm_backend.conversations.models import Conversation
+from crm_backend.core.config import get_settings
 from crm_backend.core.db import utcnow
 from crm_backend.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from crm_backend.customers.models import Customer
@@ -13,7 +16,9 @@ from crm_backend.orders.models import Order
 from crm_backend.tickets import flows, sla
 from crm_backend.tickets.models import (
     AuthorKind,
+    Priority,
     Ticket,
+    TicketChannel,
     TicketMessage,
     TicketStatus,
     parse_number,
@@ -21,7 +26,9 @@ from crm_backend.tickets.models import (
 
 DONE = (TicketStatus.resolved, TicketStatus.closed)
 ASSIGNABLE_ROLES = (Role.agent, Role.manager, Role.admin)
-PRIORITY_RANK = case({"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Ticket.priority)
+RANKS = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+PRIORITY_RANK = case(RANKS, value=Ticket.priority)
+
 
 
 def get(*, session: Session, ticket_id: int) -> Ticket:
@@ -45,22 +52,118 @@ def _check_links(session: Session, data: dict) -> None:
             data["customer_id"] = order.customer_id
 
 
+def _link_conversation(session: Session, data: dict) -> None:
+    """A chat identity in the request becomes the ticket's conversation row."""
+    identity = data.pop("conversation", None)
+    if identity and data.get("conversation_id") is None:
+        conversation, _ = conversations.touch(session=session, **identity)
+        data["conversation_id"] = conversation.id
+        if data.get("customer_id") is None:
+            data["customer_id"] = conversation.customer_id
+
+
+def _append_transcript(session: Session, ticket: Ticket, lines: list[dict], now) -> int:
+    """Adds the lines not stored yet (by external_id); returns how many were added. Lines
+    without a time take `now`, and keep their order by id."""
+    added = 0
+    for line in lines:
+        if AuthorKind(line["author_kind"]) == AuthorKind.agent:
+            raise Unprocessable("Transcripts hold customer, bot and system lines; agent "
+                                "replies are written by staff.")
+        if line.get("external_id") and ticket.id is not None and _by_external_id(
+                session, ticket.id, line["external_id"]):
+            continue
+        _add(session, ticket, TicketMessage(
+            author_kind=line["author_kind"], body=line["body"],
+            external_id=line.get("external_id"), created_at=line.get("sent_at") or now))
+        added += 1
+    return added
+
+
+def _add(session: Session, ticket: Ticket, message: TicketMessage) -> None:
+    # A stored ticket's messages are not loaded (they can be many): add the row by its key.
+    if ticket.id is None:
+        ticket.messages.append(message)
+    else:
+        message.ticket_id = ticket.id
+        session.add(message)
+
+
 def create(*, session: Session, data: dict) -> Ticket:
     data = dict(data)
+    _link_conversation(session, data)
     _check_links(session, data)
     description = data.pop("description")
     author_kind = data.pop("author_kind")
     escalate = data.pop("escalate")
+    transcript = data.pop("transcript", [])
     now = utcnow()
     first_due, resolve_due = sla.due_times(now, data["priority"])
     ticket = Ticket(**data, status=TicketStatus.escalated if escalate else TicketStatus.new,
                     first_response_due_at=first_due, resolution_due_at=resolve_due,
                     created_at=now, updated_at=now)
+    _append_transcript(session, ticket, transcript, now)
     ticket.messages.append(TicketMessage(author_kind=author_kind, body=description,
                                          created_at=now))
     session.add(ticket)
     session.flush()
     return ticket
+
+
+def escalate(*, session: Session, data: dict) -> tuple[Ticket, bool]:
+    """Hand a chat to a person: the conversation's ticket still being worked on is escalated
+    and its transcript completed; without one, an escalated ticket is opened. Repeating the
+    call adds nothing twice (transcript lines carry their channel ids)."""
+    data = dict(data)
+    reason = data.pop("reason")
+    _link_conversation(session, data)
+    _check_links(session, data)
+    ticket = session.scalar(
+        select(Ticket).where(Ticket.conversation_id == data["conversation_id"],
+                             Ticket.status.not_in(DONE))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1))
+    if ticket is None:
+        ticket = create(session=session, data={
+            **data, "channel": _ticket_channel(session, data["conversation_id"]),
+            "description": reason, "author_kind": AuthorKind.system, "escalate": True,
+            "priority": Priority.high})
+        return ticket, True
+    now = utcnow()
+    _append_transcript(session, ticket, data["transcript"], now)
+    _add(session, ticket, TicketMessage(author_kind=AuthorKind.system, body=reason,
+                                        created_at=now))
+    if ticket.customer_id is None and data.get("customer_id") is not None:
+        ticket.customer_id = data["customer_id"]
+    if ticket.status != TicketStatus.escalated:
+        _set_status(ticket, TicketStatus.escalated)
+    ticket.updated_at = now
+    session.flush()
+    return ticket, False
+
+
+def _ticket_channel(session: Session, conversation_id: int) -> TicketChannel:
+    channel = session.get(Conversation, conversation_id).channel
+    return TicketChannel(channel) if channel in TicketChannel._value2member_map_ \
+        else TicketChannel.chat
+
+
+def handoff_queue(*, session: Session, ticket: Ticket) -> tuple[int, int]:
+    """(queue position, expected wait in minutes) of an escalated, unassigned ticket. Agents
+    work business hours, so outside them the wait runs to the next opening."""
+    if ticket.assignee_id is not None:
+        return 0, 0
+    higher = [p for p, r in RANKS.items() if r < RANKS[Priority(ticket.priority).value]]
+    ahead = session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.status == TicketStatus.escalated, Ticket.assignee_id.is_(None),
+        Ticket.id != ticket.id,
+        or_(Ticket.priority.in_(higher),
+            and_(Ticket.priority == ticket.priority,
+                 Ticket.created_at <= ticket.created_at)))) or 0
+    position = ahead + 1
+    now = utcnow()
+    minutes = position * get_settings().handoff_minutes_per_ticket
+    ready = sla.add_business_hours(now, minutes / 60)
+    return position, max(1, round((ready - now).total_seconds() / 60))
 
 
 def _set_status(ticket: Ticket, status: TicketStatus) -> None:

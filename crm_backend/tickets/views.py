@@ -15,6 +15,8 @@ from crm_backend.tickets import service
 from crm_backend.tickets.models import Priority, Ticket, TicketChannel, TicketMessage, TicketStatus
 from crm_backend.tickets.schemas import (
     CsatIn,
+    EscalationIn,
+    EscalationOut,
     MessageCreate,
     MessageOut,
     TicketCreate,
@@ -68,6 +70,17 @@ def create_ticket(body: TicketCreate, session: SessionDep, principal: CurrentPri
         session, principal=principal.ref, key=idempotency_key, path="/tickets", payload=body,
         create=lambda: service.create(session=session, data=body.model_dump()),
         serialize=TicketOut.model_validate)
+
+
+@router.post("/escalations", response_model=EscalationOut, dependencies=[WRITE])
+def escalate(body: EscalationIn, session: SessionDep):
+    """Hand a chat conversation to a person. Escalates the conversation's open ticket, or
+    opens one; safe to repeat. Answers with the queue position and expected wait."""
+    ticket, created = service.escalate(session=session, data=body.model_dump())
+    session.commit()
+    position, wait = service.handoff_queue(session=session, ticket=ticket)
+    return {"ticket": ticket, "created": created, "queue_position": position,
+            "expected_wait_minutes": wait}
 
 
 @router.get("/{ticket_id}", response_model=TicketOut, dependencies=[READ])
