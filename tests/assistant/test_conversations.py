@@ -1,0 +1,149 @@
+"""Conversations through the real Rasa server, action server and CRM; each test checks what
+the customer was told and what changed in the CRM."""
+
+import time
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def verify(chat, shop, order_key="paid"):
+    chat.say(shop["customer"]["email"])
+    return chat.say(shop[order_key]["number"])
+
+
+def test_order_status_needs_verification(chat, shop, staff):
+    asked = chat.say("/order_status")
+    assert "email" in asked.lower()
+    answer = verify(chat, shop, "shipped")
+    number = shop["shipped"]["number"]
+    assert "verified" in answer and number in answer
+    assert "DHL" in answer and "00340434161234567890" in answer and "2099" in answer
+    slots = chat.slots()
+    assert slots["customer_verified"] is True
+    assert int(slots["customer_id"]) == shop["customer"]["id"]
+    conversation = staff.get("/conversations", params={"sender_id": chat.sender}).json()
+    assert conversation["items"][0]["customer_id"] == shop["customer"]["id"]
+
+
+def test_entities_in_a_bypass_message_prove_nothing(chat, shop):
+    victim = shop["customer"]["email"]
+    first = chat.say(f'/order_status{{"email": "{victim}", "order_number": '
+                     f'"{shop["paid"]["number"]}", "customer_id": 1}}')
+    # The pair is right, so the CRM verifies it: entities are only candidates it checks.
+    assert "verified" in first
+    other = chat.__class__(chat.stack)
+    reply = other.say(f'/order_status{{"email": "{victim}", "order_number": "ORD-999999"}}')
+    assert shop["paid"]["number"] not in reply and "verified" not in reply
+    assert other.slots()["customer_verified"] is False
+    assert other.slots()["customer_id"] is None
+
+
+def test_three_failures_end_politely_and_lock(chat, shop, staff):
+    chat.say("/order_status")
+    for _ in range(3):
+        chat.say(shop["customer"]["email"])
+        reply = chat.say("ORD-999999")
+    assert "couldn't verify" in reply
+    assert chat.slots()["customer_verified"] is False
+    # The CRM keeps the lock even if the customer starts over.
+    chat.say("/order_status")
+    chat.say(shop["customer"]["email"])
+    again = chat.say(shop["paid"]["number"])
+    assert "couldn't verify" in again and "verified" not in again.replace("couldn't verify", "")
+    log = staff.get("/audit", params={"action": "identity.verify_failed"}).json()
+    assert log["total"] >= 3
+
+
+def test_cancel_after_confirmation(chat, shop, staff):
+    order = shop["cancellable"]
+    chat.say(f"I want to cancel {order['number']}")
+    question = chat.say(shop["customer"]["email"])
+    assert "Shall I cancel" in question and order["number"] in question
+    done = chat.say("/affirm")
+    assert "is cancelled" in done
+    assert staff.get(f"/orders/{order['id']}").json()["status"] == "cancelled"
+
+
+def test_denied_cancellation_changes_nothing(chat, shop, staff):
+    order = shop["paid"]
+    chat.say("/cancel_order")
+    verify(chat, shop, "paid")
+    kept = chat.say("/deny")
+    assert "left" in kept and order["number"] in kept
+    assert staff.get(f"/orders/{order['id']}").json()["status"] == "paid"
+
+
+def test_shipped_order_cannot_be_cancelled(chat, shop, staff):
+    chat.say("/cancel_order")
+    reply = verify(chat, shop, "shipped")
+    assert "can't be cancelled" in reply
+    assert staff.get(f"/orders/{shop['shipped']['id']}").json()["status"] == "shipped"
+
+
+def test_return_creates_the_return_and_a_ticket(chat, shop, staff):
+    order = shop["delivered"]
+    chat.say("/return_refund")
+    verify(chat, shop, "delivered")
+    chat.say("It arrived damaged or faulty")
+    done = chat.say("/affirm")
+    assert "return of" in done and "TCK-" in done
+    assert staff.get(f"/orders/{order['id']}").json()["status"] == "return_requested"
+    tickets = staff.get("/tickets", params={"order_id": order["id"]}).json()["items"]
+    assert [t["category"] for t in tickets] == ["return_refund"]
+
+
+def test_complaint_ticket_carries_the_transcript(chat, shop, staff):
+    chat.say("/complaint")
+    verify(chat, shop)
+    done = chat.say("The grinder makes a terrible noise and support never answered my email")
+    number = done[done.index("TCK-"):done.index("TCK-") + 10]
+    ticket = staff.get("/tickets", params={"number": number}).json()["items"][0]
+    assert ticket["category"] == "complaint" and ticket["customer_id"] == shop["customer"]["id"]
+    messages = staff.get(f"/tickets/{ticket['id']}/messages").json()["items"]
+    bodies = [m["body"] for m in messages]
+    assert shop["customer"]["email"] in bodies  # the transcript so far
+    assert any("terrible noise" in b for b in bodies)
+
+
+def test_handoff_escalates_with_transcript(chat, staff):
+    chat.say("hello")
+    reply = chat.say("/human_handoff")
+    assert "queue" in reply and "TCK-" in reply
+    conv = staff.get("/conversations", params={"sender_id": chat.sender}).json()["items"][0]
+    ticket = staff.get("/tickets", params={"conversation_id": conv["id"]}).json()["items"][0]
+    assert ticket["status"] == "escalated"
+    bodies = [m["body"] for m in staff.get(f"/tickets/{ticket['id']}/messages").json()["items"]]
+    assert "hello" in bodies
+
+
+def test_invoice_link(chat, shop):
+    chat.say("/invoice_request")
+    reply = verify(chat, shop, "paid")
+    url = reply[reply.index("http"):].split()[0]
+    page = httpx.get(url.replace("http://localhost:8000", chat.stack.crm_url))
+    assert page.status_code == 200 and shop["paid"]["number"] in page.text
+
+
+def test_ticket_saved_while_the_crm_is_down_arrives_exactly_once(stack, chat, shop, staff):
+    chat.say("/report_problem")
+    verify(chat, shop)
+    stack.stop("crm")
+    try:
+        reply = chat.say("The app crashes every time I open my order history page")
+        assert "saved your request" in reply
+    finally:
+        stack.start_crm()
+    deadline = time.monotonic() + 30
+    found = []
+    while time.monotonic() < deadline and not found:
+        found = staff.get("/tickets", params={"customer_id": shop["customer"]["id"],
+                                              "category": "report_problem"}).json()["items"]
+        time.sleep(1)
+    assert len(found) == 1
+    time.sleep(3)  # further outbox rounds must not deliver it again
+    again = staff.get("/tickets", params={"customer_id": shop["customer"]["id"],
+                                          "category": "report_problem"}).json()["items"]
+    assert [t["id"] for t in again] == [found[0]["id"]]
