@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_backend.core.db import Base, Timestamped, Versioned, utcnow
@@ -45,6 +45,7 @@ class CustomerScore(Base):
     """The latest value of one score or segment for one customer, with the model that made it."""
 
     __tablename__ = "customer_scores"
+    __table_args__ = (Index("ix_customer_scores_name_value", "name", "value"),)
 
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
