@@ -24,9 +24,20 @@ class Customer(Timestamped, Versioned, Base):
         order_by="CustomerTag.tag",
     )
 
+    score_rows: Mapped[list["CustomerScore"]] = relationship(
+        lazy="selectin", viewonly=True, order_by="CustomerScore.name")
+
     @property
     def tags(self) -> list[str]:
         return [t.tag for t in self.tag_rows]
+
+    @property
+    def segment(self) -> str | None:
+        return next((s.label for s in self.score_rows if s.name == "segment"), None)
+
+    @property
+    def scores(self) -> dict[str, float | None]:
+        return {s.name: s.value for s in self.score_rows if s.name != "segment"}
 
 
 class CustomerTag(Base):

@@ -207,3 +207,44 @@ def _jsonable(value):
     if isinstance(value, (datetime,)):
         return value.isoformat()
     return value
+
+
+# --- audiences ----------------------------------------------------------------------------
+
+def audience_preview(*, session: Session, campaign, top_n: int, by: str,
+                     sample: int = 50) -> dict:
+    """The campaign's eligible customers ranked by expected response (or uplift), top N."""
+    from sqlalchemy.orm import aliased
+
+    from crm_backend.campaigns import service as campaigns
+    from crm_backend.customers.models import Customer
+
+    condition = campaigns.audience_filter(campaign)
+    eligible = session.scalar(select(func.count()).select_from(Customer).where(condition))
+    resp, upl = aliased(CustomerScore), aliased(CustomerScore)
+    key = resp.value if by == "response" else upl.value
+    ranked = (select(Customer.id, Customer.name, Customer.email, resp.value.label("response"),
+                     upl.value.label("uplift"))
+              .outerjoin(resp, (resp.customer_id == Customer.id)
+                         & (resp.name == "campaign_response"))
+              .outerjoin(upl, (upl.customer_id == Customer.id)
+                         & (upl.name == "campaign_uplift"))
+              .where(condition).order_by(key.desc().nulls_last(), Customer.id).limit(top_n)
+              .subquery())
+    total_response, total_uplift, threshold, size = session.execute(
+        select(func.coalesce(func.sum(ranked.c.response), 0.0),
+               func.coalesce(func.sum(ranked.c.uplift), 0.0),
+               func.min(ranked.c.response if by == "response" else ranked.c.uplift),
+               func.count())).one()
+    rows = session.execute(select(ranked).limit(sample)).all()
+    narrowed = {"all": [campaign.audience or {},
+                        {"field": f"score.campaign_{by}", "op": "gte",
+                         "value": float(threshold) if threshold is not None else 0.0}]}
+    return {"campaign_id": campaign.id, "ranked_by": by, "eligible": eligible, "top_n": size,
+            "expected_responders": round(float(total_response), 3),
+            "expected_incremental_responders": round(float(total_uplift), 3),
+            "threshold": None if threshold is None else float(threshold),
+            "audience_filter": narrowed,
+            "customers": [{"customer_id": r.id, "name": r.name, "email": r.email,
+                           "campaign_response": r.response, "campaign_uplift": r.uplift}
+                          for r in rows]}
