@@ -18,7 +18,9 @@ from sklearn.impute import SimpleImputer
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
+from threadpoolctl import threadpool_limits
 
+from crm_backend.core.config import get_settings
 from crm_backend.scoring import associations, clv
 
 
@@ -86,7 +88,8 @@ def train_custom(path: str | Path, target: str, *, folds: int = 5, seed: int = 0
     model = make_pipeline(transformer, HistGradientBoostingClassifier(
         max_iter=200, learning_rate=0.06, random_state=seed))
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    scores = cross_val_score(model, x[numeric + categorical], y, cv=cv, scoring="roc_auc")
+    with threadpool_limits(limits=get_settings().scoring_threads):
+        scores = cross_val_score(model, x[numeric + categorical], y, cv=cv, scoring="roc_auc")
     return {"file": str(path), "rows": int(len(frame)), "target": target,
             "positive_class": positive, "positive_rate": round(float(y.mean()), 4),
             "numeric_columns": numeric, "categorical_columns": categorical,
