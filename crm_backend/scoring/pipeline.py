@@ -272,47 +272,48 @@ def _score_all(session: Session, *, as_of, features) -> dict:
     timings["features_s"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     ids = features.index.to_numpy()
-    frames = []
+    buyers = features["frequency"].to_numpy() > 0
+    wide = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
+    columns: list[service.ScoreColumn] = []
     model, row = service.load(session=session, name=ModelName.churn)
     if model is not None:
-        buyers = features["frequency"].to_numpy() > 0
-        p = np.full(len(ids), np.nan)
-        p[buyers] = churn.predict(model, features[buyers])
-        frames.append(service.score_frame(ids[buyers], "churn_risk", p[buyers],
-                                          version=row.tag))
+        wide["churn_risk"] = np.nan
+        wide.loc[buyers, "churn_risk"] = churn.predict(model, features[buyers])
+        columns.append(service.ScoreColumn("churn_risk", row.tag, value="churn_risk"))
     model, row = service.load(session=session, name=ModelName.clv)
     if model is not None:
-        buyers = features["frequency"] > 0
         weeks = features["tenure_days"] / 7
         x = features["bg_x"].where(buyers, 0.0)
         t_x = features["bg_t_x"].where(buyers, 0.0)
         big_t = features["bg_T"].where(buyers, weeks)
-        predicted = model.predict(x, t_x, big_t, features["aov"])
-        frames.append(service.score_frame(ids, "clv", predicted["clv"], version=row.tag))
+        wide["clv"] = model.predict(x, t_x, big_t, features["aov"])["clv"]
+        columns.append(service.ScoreColumn("clv", row.tag, value="clv"))
     _, row = service.load(session=session, name=ModelName.segments)
     if row is not None:
         seg = segments.score(features)
-        frames.append(service.score_frame(ids, "segment", seg["r"] * 100 + seg["f"] * 10
-                                          + seg["m"], labels=seg["segment"].to_numpy(),
-                                          version=row.tag))
+        wide["segment_rfm"] = (seg["r"] * 100 + seg["f"] * 10 + seg["m"]).astype(float)
+        wide["segment"] = seg["segment"].astype(object)
+        columns.append(service.ScoreColumn("segment", row.tag, value="segment_rfm",
+                                           label="segment"))
     model, row = service.load(session=session, name=ModelName.clusters)
     if model is not None:
-        buyers = features["frequency"].to_numpy() > 0
         labels = model.predict(features[buyers]) + 1
-        frames.append(service.score_frame(ids[buyers], "cluster", labels,
-                                          labels=[f"cluster_{c}" for c in labels],
-                                          version=row.tag))
+        wide["cluster"] = np.nan
+        wide.loc[buyers, "cluster"] = labels
+        wide["cluster_label"] = pd.Series(None, index=wide.index, dtype=object)
+        wide.loc[buyers, "cluster_label"] = [f"cluster_{c}" for c in labels]
+        columns.append(service.ScoreColumn("cluster", row.tag, value="cluster",
+                                           label="cluster_label"))
     model, row = service.load(session=session, name=ModelName.response)
     if model is not None:
         predicted = model.predict(features)
-        frames.append(service.score_frame(ids, "campaign_response", predicted["response"],
-                                          version=row.tag))
-        frames.append(service.score_frame(ids, "campaign_uplift", predicted["uplift"],
-                                          version=row.tag))
+        wide["campaign_response"] = predicted["response"]
+        wide["campaign_uplift"] = predicted["uplift"]
+        columns += [service.ScoreColumn("campaign_response", row.tag, value="campaign_response"),
+                    service.ScoreColumn("campaign_uplift", row.tag, value="campaign_uplift")]
     timings["predict_s"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    scores = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    written = service.write_scores(session=session, scores=scores)
+    written = service.write_scores(session=session, scores=wide, columns=columns)
     timings["write_s"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     from crm_backend.scoring.escalation import refresh_open_tickets

@@ -70,8 +70,13 @@ def split(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     return rows[rows["campaign_id"] != last], rows[rows["campaign_id"] == last], int(last)
 
 
+MAX_TRAIN_ROWS = 300_000
+
+
 def fit(rows: pd.DataFrame, seed: int = 0) -> ResponseModel:
     treated = rows[~rows["is_control"]]
+    if len(treated) > MAX_TRAIN_ROWS:
+        treated = treated.sample(MAX_TRAIN_ROWS, random_state=seed)
     control = rows[rows["is_control"]]
     if treated["converted"].nunique() < 2:
         raise ValueError("campaign response needs treated contacts who did and did not convert")

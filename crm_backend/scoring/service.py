@@ -3,6 +3,7 @@ flush but never commit (training jobs, which run outside a request, commit their
 
 import io
 import pickle
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Select, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+import crm_backend.core.models  # noqa: F401  (every table, for commands run outside the app)
 from crm_backend.core.db import utcnow
 from crm_backend.core.errors import Conflict, NotFound
 from crm_backend.customers.models import CustomerScore
@@ -114,45 +116,76 @@ def data_end(session: Session) -> datetime:
 
 # --- scores -------------------------------------------------------------------------------
 
-def write_scores(*, session: Session, scores: pd.DataFrame) -> int:
-    """Replace the stored scores named in `scores` (customer_id, name, value, label,
-    model_version) with these, in one transaction: readers see the old set until commit."""
-    if scores.empty:
+@dataclass
+class ScoreColumn:
+    """One stored score: its name, the columns of the wide frame holding its value and label,
+    and the model version that made it."""
+
+    name: str
+    version: str
+    value: str | None = None
+    label: str | None = None
+
+
+def write_scores(*, session: Session, scores: pd.DataFrame, columns: list[ScoreColumn]) -> int:
+    """Replace the stored scores `columns` name with those in `scores` (one row per customer,
+    indexed by customer id; a customer with neither value nor label gets no row), in one
+    transaction: readers see the old set until commit. Returns the rows written."""
+    if not columns:
         return 0
-    names = sorted(scores["name"].unique())
+    names = [c.name for c in columns]
     now = utcnow()
     conn = session.connection()
+    conn.execute(delete(CustomerScore).where(CustomerScore.name.in_(names)))
+    if scores.empty:
+        return 0
     if conn.dialect.name == "postgresql":
-        conn.execute(text("CREATE TEMP TABLE IF NOT EXISTS score_load (customer_id int, "
-                          "name varchar(50), value double precision, label varchar(50), "
-                          "model_version varchar(50)) ON COMMIT DROP"))
-        buffer = io.StringIO()
-        scores[["customer_id", "name", "value", "label", "model_version"]].to_csv(
-            buffer, sep="\t", header=False, index=False, na_rep=r"\N")
-        cursor = conn.connection.dbapi_connection.cursor()
-        with cursor.copy("COPY score_load FROM STDIN") as copy:
-            copy.write(buffer.getvalue().encode())
-        conn.execute(delete(CustomerScore).where(CustomerScore.name.in_(names)))
-        conn.execute(text("INSERT INTO customer_scores (customer_id, name, value, label, "
-                          "model_version, scored_at) SELECT customer_id, name, value, label, "
-                          "model_version, :now FROM score_load"), {"now": now})
-        conn.execute(text("DROP TABLE score_load"))
-    else:
-        conn.execute(delete(CustomerScore).where(CustomerScore.name.in_(names)))
-        records = scores.replace({np.nan: None}).to_dict("records")
-        for r in records:
-            r["scored_at"] = now
+        return _copy_scores(conn, scores, columns, now)
+    records = []
+    for c in columns:
+        values = scores[c.value] if c.value else pd.Series(np.nan, index=scores.index)
+        labels = scores[c.label] if c.label else pd.Series(None, index=scores.index,
+                                                           dtype=object)
+        keep = values.notna() | labels.notna()
+        part = pd.DataFrame({"customer_id": scores.index[keep], "value": values[keep],
+                             "label": labels[keep]})
+        part = part.astype(object).where(part.notna(), None)
+        records += [{"customer_id": int(r["customer_id"]), "name": c.name,
+                     "value": r["value"], "label": r["label"], "model_version": c.version,
+                     "scored_at": now} for r in part.to_dict("records")]
+    if records:
         conn.execute(insert(CustomerScore), records)
-    return len(scores)
+    return len(records)
 
 
-def score_frame(ids, name: str, values=None, labels=None, version: str = "") -> pd.DataFrame:
-    n = len(ids)
-    return pd.DataFrame({
-        "customer_id": np.asarray(ids, dtype=int), "name": name,
-        "value": np.round(np.asarray(values, dtype=float), 6) if values is not None
-        else np.full(n, np.nan),
-        "label": labels if labels is not None else None, "model_version": version})
+def _copy_scores(conn, scores: pd.DataFrame, columns: list[ScoreColumn], now) -> int:
+    """COPY the wide frame into a temporary table, then unpivot it into customer_scores in
+    one INSERT ... SELECT: the database does the per-row work, Python writes one line per
+    customer."""
+    wide = [c for col in columns for c in (col.value, col.label) if c]
+    sql_types = {c: "varchar(50)" if scores[c].dtype == object else "double precision"
+                 for c in wide}
+    conn.execute(text("CREATE TEMP TABLE score_load (customer_id int, "
+                      + ", ".join(f'"{c}" {sql_types[c]}' for c in wide) + ") ON COMMIT DROP"))
+    buffer = io.StringIO()
+    scores[wide].to_csv(buffer, sep="\t", header=False, index=True, na_rep=r"\N",
+                        float_format="%.6g")
+    cursor = conn.connection.dbapi_connection.cursor()
+    with cursor.copy("COPY score_load FROM STDIN") as copy:
+        copy.write(buffer.getvalue().encode())
+    selects, params = [], {"now": now}
+    for i, c in enumerate(columns):
+        value = f'"{c.value}"' if c.value else "NULL::double precision"
+        label = f'"{c.label}"' if c.label else "NULL::varchar"
+        present = " OR ".join(f'"{x}" IS NOT NULL' for x in (c.value, c.label) if x)
+        params[f"n{i}"], params[f"v{i}"] = c.name, c.version
+        selects.append(f"SELECT customer_id, :n{i}, {value}, {label}, :v{i}, "
+                       f"CAST(:now AS timestamptz) FROM score_load WHERE {present}")
+    written = conn.execute(text(
+        "INSERT INTO customer_scores (customer_id, name, value, label, model_version, "
+        "scored_at) " + " UNION ALL ".join(selects)), params).rowcount
+    conn.execute(text("DROP TABLE score_load"))
+    return written
 
 
 def segment_summary(*, session: Session) -> list[dict]:
