@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from crm_backend.scoring.cli import clv_app, models_app, rules_app
 from crm_backend.seed.cli import seed_command
 from crm_backend.transfer.cli import export_command, import_command
 
@@ -18,6 +19,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="apikeys")
 app.add_typer(docs_app, name="docs")
+app.add_typer(models_app, name="models")
+app.add_typer(clv_app, name="clv")
+app.add_typer(rules_app, name="rules")
 app.command("seed")(seed_command)
 app.command("import")(import_command)
 app.command("export")(export_command)

@@ -28,6 +28,9 @@ from crm_backend.identity.views import router as identity_router
 from crm_backend.orders.views import router as orders_router
 from crm_backend.products.views import router as products_router
 from crm_backend.reports.views import router as reports_router
+from crm_backend.scoring import jobs as scoring_jobs
+from crm_backend.scoring.views import products_router as recommendations_router
+from crm_backend.scoring.views import router as scoring_router
 from crm_backend.tickets.views import router as tickets_router
 from crm_backend.transfer.views import router as transfer_router
 from crm_backend.web.views import router as web_router
@@ -43,6 +46,7 @@ def create_app() -> FastAPI:
         description="Customers, orders, tickets, campaigns and reports for the support "
                     "assistant and its staff. Authenticate with a bearer token from "
                     "`POST /api/v1/auth/token` or a service `X-API-Key`.",
+        lifespan=scoring_jobs.lifespan,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, default=settings.max_body_bytes,
@@ -56,7 +60,7 @@ def create_app() -> FastAPI:
     for router in (auth_router, users_router, keys_router, customers_router, gdpr_router,
                    products_router, orders_router, tickets_router, conversations_router,
                    campaigns_router, offers_router, reports_router, transfer_router, audit_router,
-                   identity_router):
+                   identity_router, scoring_router, recommendations_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(web_router)

@@ -16,7 +16,7 @@ from crm_backend.audit.models import AuditEntry
 from crm_backend.core.db import utcnow
 
 # Rows that are logs or caches themselves, or machine output written in bulk.
-NOT_AUDITED = {"audit_log", "idempotency_records", "customer_scores"}
+NOT_AUDITED = {"audit_log", "idempotency_records", "customer_scores", "training_jobs"}
 SECRET_COLUMNS = {"password_hash", "key_hash"}
 
 
@@ -27,6 +27,8 @@ def to_json(value):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes):  # e.g. a fitted model: its size, not its content
+        return f"<{len(value)} bytes>"
     return value
 
 

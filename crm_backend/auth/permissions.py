@@ -23,6 +23,7 @@ class Permission(StrEnum):
     conversations_read = "conversations:read"
     conversations_write = "conversations:write"
     reports_read = "reports:read"
+    models_train = "models:train"
     data_import = "data:import"
     data_export = "data:export"
     identity_verify = "identity:verify"
@@ -58,7 +59,8 @@ DESCRIPTIONS: dict[Permission, str] = {
     P.campaigns_write: "Create campaigns, enrol audiences, record contact events",
     P.conversations_read: "Read channel conversations",
     P.conversations_write: "Record conversations and link them to customers",
-    P.reports_read: "Sales, ticket and campaign reports",
+    P.reports_read: "Sales, ticket and campaign reports; scoring models, segments, figures",
+    P.models_train: "Train scoring models, batch-score customers, roll a model back",
     P.data_import: "CSV import of customers, products and orders",
     P.data_export: "CSV export of customers, products and orders",
     P.identity_verify: "Check that a chat customer is who they claim (email and order "

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     invoice_link_minutes: int = 7 * 24 * 60
     # Business minutes an agent needs per escalated chat, for the wait the assistant announces.
     handoff_minutes_per_ticket: float = 5
+    # Scoring (crm_backend/scoring): churn horizon and holdout period in days; minimum support
+    # and confidence of product association rules; retrain-and-score interval of the running
+    # app in hours (0 = never; `crm models train` and the API start training by hand).
+    scoring_horizon_days: int = 90
+    rules_min_support: float = 0.002
+    rules_min_confidence: float = 0.1
+    scoring_interval_hours: float = 0
+    scoring_threads: int = 1
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> "Settings":

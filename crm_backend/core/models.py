@@ -8,4 +8,5 @@ from crm_backend.customers.models import Customer, CustomerScore, CustomerTag  #
 from crm_backend.idempotency.models import IdempotencyRecord  # noqa: F401
 from crm_backend.orders.models import Order, OrderItem  # noqa: F401
 from crm_backend.products.models import Product  # noqa: F401
+from crm_backend.scoring.models import ModelVersion, TrainingJob  # noqa: F401
 from crm_backend.tickets.models import Ticket, TicketMessage  # noqa: F401

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_backend.core.db import Base, Timestamped, Versioned, utcnow
@@ -24,9 +24,20 @@ class Customer(Timestamped, Versioned, Base):
         order_by="CustomerTag.tag",
     )
 
+    score_rows: Mapped[list["CustomerScore"]] = relationship(
+        lazy="selectin", viewonly=True, order_by="CustomerScore.name")
+
     @property
     def tags(self) -> list[str]:
         return [t.tag for t in self.tag_rows]
+
+    @property
+    def segment(self) -> str | None:
+        return next((s.label for s in self.score_rows if s.name == "segment"), None)
+
+    @property
+    def scores(self) -> dict[str, float | None]:
+        return {s.name: s.value for s in self.score_rows if s.name != "segment"}
 
 
 class CustomerTag(Base):
@@ -45,6 +56,7 @@ class CustomerScore(Base):
     """The latest value of one score or segment for one customer, with the model that made it."""
 
     __tablename__ = "customer_scores"
+    __table_args__ = (Index("ix_customer_scores_name_value", "name", "value"),)
 
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)

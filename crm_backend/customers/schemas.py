@@ -69,6 +69,9 @@ class CustomerOut(BaseModel):
     tags: list[str]
     custom_attributes: dict[str, Any]
     erased_at: datetime | None
+    segment: str | None = Field(description="RFM segment, from the latest batch scoring")
+    scores: dict[str, float | None] = Field(
+        description="Latest scores by name, e.g. churn_risk, clv, campaign_response")
     created_at: datetime
     updated_at: datetime
     version: int

@@ -97,8 +97,16 @@ def search_condition(q: str):
     return or_(*conditions)
 
 
+def score_value(name: str):
+    """The customer's stored score `name` as a correlated subquery (for sorting)."""
+    return (select(CustomerScore.value)
+            .where(CustomerScore.customer_id == Customer.id, CustomerScore.name == name)
+            .scalar_subquery())
+
+
 def list_query(*, q: str | None = None, tag: str | None = None,
-               segment: str | None = None) -> Select:
+               segment: str | None = None, score: str | None = None,
+               score_min: float | None = None, score_max: float | None = None) -> Select:
     stmt = select(Customer)
     if q:
         stmt = stmt.where(search_condition(q))
@@ -109,6 +117,13 @@ def list_query(*, q: str | None = None, tag: str | None = None,
         stmt = stmt.where(exists().where(CustomerScore.customer_id == Customer.id,
                                          CustomerScore.name == "segment",
                                          CustomerScore.label == segment))
+    if score:
+        bounds = [CustomerScore.customer_id == Customer.id, CustomerScore.name == score]
+        if score_min is not None:
+            bounds.append(CustomerScore.value >= score_min)
+        if score_max is not None:
+            bounds.append(CustomerScore.value <= score_max)
+        stmt = stmt.where(exists().where(*bounds))
     return stmt
 
 

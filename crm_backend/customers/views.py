@@ -17,7 +17,9 @@ READ = require(Permission.customers_read)
 WRITE = require(Permission.customers_write)
 
 SORT_FIELDS = {"name": Customer.name, "email": Customer.email,
-               "created_at": Customer.created_at, "updated_at": Customer.updated_at}
+               "created_at": Customer.created_at, "updated_at": Customer.updated_at,
+               **{name: service.score_value(name)
+                  for name in ("churn_risk", "clv", "campaign_response", "campaign_uplift")}}
 
 
 @router.get("", response_model=Page[CustomerOut], dependencies=[READ])
@@ -30,8 +32,14 @@ def list_customers(
     tag: str | None = None,
     segment: Annotated[str | None, Query(description="RFM segment label")] = None,
     marketing_consent: bool | None = None,
+    score: Annotated[str | None, Query(
+        description="Only customers with this score, e.g. churn_risk; bounded by score_min "
+                    "and score_max", pattern=r"^[A-Za-z0-9_]{1,50}$")] = None,
+    score_min: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    score_max: Annotated[float | None, Query(allow_inf_nan=False)] = None,
 ):
-    stmt = service.list_query(q=q, tag=tag, segment=segment)
+    stmt = service.list_query(q=q, tag=tag, segment=segment, score=score,
+                              score_min=score_min, score_max=score_max)
     return paginate(session, stmt, params, tiebreaker=Customer.id,
                     filters={Customer.marketing_consent: marketing_consent,
                              Customer.email: email and service.normalize_email(email)})

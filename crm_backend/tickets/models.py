@@ -65,6 +65,10 @@ class Ticket(Timestamped, Versioned, Base):
     closed_at: Mapped[datetime | None]
     csat_score: Mapped[int | None]
     csat_comment: Mapped[str | None] = mapped_column(String(2000))
+    # Set by triage (scoring.triage): the text's sentiment, and how much the ticket matters
+    # (customer value, churn risk, sentiment, priority); higher first.
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    escalation_score: Mapped[float | None]
 
     messages: Mapped[list["TicketMessage"]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketMessage.id",

@@ -37,8 +37,10 @@ class TicketCreate(BaseModel):
                              description="Stored as the ticket's first message")
     author_kind: AuthorKind = Field(
         AuthorKind.customer, description="Who wrote the description, e.g. bot for a transcript")
-    category: str = Field("general", pattern=CATEGORY_PATTERN)
-    priority: Priority = Priority.normal
+    category: str = Field("general", pattern=CATEGORY_PATTERN,
+                          description='"general" lets the triage model choose one')
+    priority: Priority | None = Field(
+        None, description="Leave out (null) to let the CRM's triage model set it")
     escalate: bool = Field(False, description="Open the ticket as escalated to a human")
 
 
@@ -109,6 +111,10 @@ class TicketOut(BaseModel):
     closed_at: datetime | None
     csat_score: int | None
     csat_comment: str | None
+    sentiment: str | None
+    escalation_score: float | None = Field(
+        description="0-100 from priority, customer value, churn risk and sentiment; the "
+                    "`escalation` sort adds SLA breaches")
     created_at: datetime
     updated_at: datetime
     version: int

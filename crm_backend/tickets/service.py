@@ -13,6 +13,7 @@ from crm_backend.core.db import utcnow
 from crm_backend.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from crm_backend.customers.models import Customer
 from crm_backend.orders.models import Order
+from crm_backend.scoring import escalation
 from crm_backend.tickets import flows, sla
 from crm_backend.tickets.models import (
     AuthorKind,
@@ -97,6 +98,8 @@ def create(*, session: Session, data: dict) -> Ticket:
     author_kind = data.pop("author_kind")
     escalate = data.pop("escalate")
     transcript = data.pop("transcript", [])
+    escalation.triage_new_ticket(session=session, data=data,
+                                 text=f"{data['subject']}\n{description}")
     now = utcnow()
     first_due, resolve_due = sla.due_times(now, data["priority"])
     ticket = Ticket(**data, status=TicketStatus.escalated if escalate else TicketStatus.new,

@@ -11,6 +11,7 @@ from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
 from crm_backend.core.pagination import Page, Pages, paginate
 from crm_backend.core.schemas import PathId, QueryId
 from crm_backend.idempotency.service import IdempotencyKey, create_idempotently
+from crm_backend.scoring import escalation
 from crm_backend.tickets import service
 from crm_backend.tickets.models import Priority, Ticket, TicketChannel, TicketMessage, TicketStatus
 from crm_backend.tickets.schemas import (
@@ -31,7 +32,8 @@ WRITE = require(Permission.tickets_write)
 SORT_FIELDS = {"priority": service.PRIORITY_RANK,
                "first_response_due_at": Ticket.first_response_due_at,
                "resolution_due_at": Ticket.resolution_due_at,
-               "created_at": Ticket.created_at, "updated_at": Ticket.updated_at}
+               "created_at": Ticket.created_at, "updated_at": Ticket.updated_at,
+               "escalation": escalation.ranking()}
 
 
 @router.get("", response_model=Page[TicketOut], dependencies=[READ])
