@@ -15,6 +15,7 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 users_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Service API keys.", no_args_is_help=True)
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
+events_app = typer.Typer(help="The assistant's conversation events.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="apikeys")
@@ -22,6 +23,7 @@ app.add_typer(docs_app, name="docs")
 app.add_typer(models_app, name="models")
 app.add_typer(clv_app, name="clv")
 app.add_typer(rules_app, name="rules")
+app.add_typer(events_app, name="events")
 app.command("seed")(seed_command)
 app.command("import")(import_command)
 app.command("export")(export_command)
@@ -164,6 +166,27 @@ def docs_permissions(out: str = "docs/permissions.md"):
     with open(out, "w") as fh:
         fh.write(permission_matrix_markdown(create_app()))
     console.print(f"Wrote {out}.")
+
+
+@events_app.command("consume")
+def events_consume(
+    source: Annotated[str, typer.Option(
+        "--from", envvar="CRM_EVENTS_SOURCE",
+        help="sql:<database URL of Rasa's SQL event broker> or "
+             "amqp://user:pass@host:5672/%2F?queue=rasa_events")],
+    interval: float = 1.0,
+):
+    """Store the assistant's conversation events, and route a paused conversation's customer
+    messages to its ticket. Runs until stopped."""
+    from crm_backend.conversations import broker
+
+    console.print(f"Consuming conversation events from {source.split('@')[-1]}")
+    try:
+        broker.run(source, interval=interval)
+    except ValueError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command("serve")

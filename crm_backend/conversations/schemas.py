@@ -26,3 +26,14 @@ class ConversationOut(BaseModel):
     identified_at: datetime | None
     last_message_at: datetime
     created_at: datetime
+
+
+class ConversationMessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    conversation_id: int
+    author_kind: str = Field(description="customer, bot or agent")
+    body: str
+    intent: str | None = Field(description="What the assistant understood (customer lines)")
+    sent_at: datetime

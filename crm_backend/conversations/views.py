@@ -6,8 +6,13 @@ from sqlalchemy import select
 from crm_backend.auth.deps import SessionDep, require
 from crm_backend.auth.permissions import Permission
 from crm_backend.conversations import service
-from crm_backend.conversations.models import Conversation
-from crm_backend.conversations.schemas import ConversationIn, ConversationLink, ConversationOut
+from crm_backend.conversations.models import Conversation, ConversationMessage
+from crm_backend.conversations.schemas import (
+    ConversationIn,
+    ConversationLink,
+    ConversationMessageOut,
+    ConversationOut,
+)
 from crm_backend.core.pagination import Page, Pages, paginate
 from crm_backend.core.schemas import PathId, QueryId
 
@@ -49,3 +54,14 @@ def link_customer(conversation_id: PathId, body: ConversationLink, session: Sess
     service.link(session=session, conversation=conversation, customer_id=body.customer_id)
     session.commit()
     return conversation
+
+
+@router.get("/{conversation_id}/messages", response_model=Page[ConversationMessageOut],
+            dependencies=[READ])
+def list_messages(conversation_id: PathId, session: SessionDep,
+                  params: Pages({"sent_at": ConversationMessage.sent_at}, ["sent_at"])):
+    """Everything said in the conversation, as the assistant's event broker reported it."""
+    service.get(session=session, conversation_id=conversation_id)
+    return paginate(session, select(ConversationMessage).where(
+        ConversationMessage.conversation_id == conversation_id), params,
+        tiebreaker=ConversationMessage.id)
