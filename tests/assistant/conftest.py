@@ -79,7 +79,7 @@ class Stack:
     def start_crm(self) -> None:
         proc = self._start("crm", [CRM, "serve", "--port", str(self.crm_port)], self.env)
         wait_until(lambda: httpx.get(f"{self.crm_url}/health").status_code == 200, "the CRM",
-                   60, proc)
+                   180, proc)
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name)
@@ -100,7 +100,8 @@ class Stack:
                    .status_code == 200, "the action server", 120, actions)
         rasa_env = {**os.environ,
                     "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
-                    "TRACKER_DB": str(self.tmp / "tracker.db")}
+                    "TRACKER_DB": str(self.tmp / "tracker.db"),
+                    "EVENTS_DB": str(self.tmp / "events.db")}
         rasa = self._start("rasa", [RASA, "run", "--model", str(MODEL), "--enable-api",
                                     "--endpoints", "bot/endpoints.yml",
                                     "--credentials", "bot/credentials.yml",
