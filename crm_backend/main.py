@@ -12,6 +12,8 @@ from crm_backend.auth.views import keys_router, users_router
 from crm_backend.auth.views import router as auth_router
 from crm_backend.campaigns.views import offers_router
 from crm_backend.campaigns.views import router as campaigns_router
+from crm_backend.console.views import router as console_router
+from crm_backend.console.views import ticket_router as console_ticket_router
 from crm_backend.conversations.views import router as conversations_router
 from crm_backend.core.config import get_settings
 from crm_backend.core.db import get_engine
@@ -54,7 +56,8 @@ def create_app() -> FastAPI:
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (auth_router, users_router, keys_router, customers_router, gdpr_router,
-                   products_router, orders_router, tickets_router, conversations_router,
+                   products_router, orders_router, console_ticket_router, tickets_router,
+                   console_router, conversations_router,
                    campaigns_router, offers_router, reports_router, transfer_router, audit_router,
                    identity_router):
         api.include_router(router)
