@@ -3,6 +3,7 @@
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,6 +33,7 @@ from crm_backend.products.views import router as products_router
 from crm_backend.reports.views import router as reports_router
 from crm_backend.tickets.views import router as tickets_router
 from crm_backend.transfer.views import router as transfer_router
+from crm_backend.web.views import STATIC_DIR
 from crm_backend.web.views import router as web_router
 
 API_PREFIX = "/api/v1"
@@ -63,6 +65,7 @@ def create_app() -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/health", tags=["health"], summary="Liveness and database check (no auth)",
              responses={503: {"model": ErrorBody, "description": "Database unreachable"}})
