@@ -2,45 +2,14 @@
 the queue. Rasa is a real HTTP server on 127.0.0.1 (tests/crm/rasa_fake.py) that records what
 the CRM sent it."""
 
-import os
-
 import pytest
 
-from crm_backend.core import config
-from tests.crm import factories, rasa_fake
+from tests.crm import factories
+from tests.crm.settings_env import set_env
 
 SENDER = "sess 7/ab"  # needs escaping in the URL path
 EVENTS_PATH = "/conversations/sess%207%2Fab/tracker/events"
 TRIGGER_PATH = "/conversations/sess%207%2Fab/trigger_intent"
-
-
-def _set_env(**values):
-    old = {k: os.environ.get(k) for k in values}
-    for k, v in values.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    config.get_settings.cache_clear()
-    return old
-
-
-@pytest.fixture
-def rasa():
-    fake, server = rasa_fake.start()
-    old = _set_env(CRM_RASA_URL=fake.url, CRM_RASA_TOKEN="rasa-secret")
-    yield fake
-    server.shutdown()
-    server.server_close()
-    _set_env(**old)
-
-
-@pytest.fixture
-def rasa_down(rasa):
-    """Rasa configured but nothing listening."""
-    old = _set_env(CRM_RASA_URL=rasa_fake.closed_port_url())
-    yield
-    _set_env(**old)
 
 
 @pytest.fixture
@@ -111,7 +80,7 @@ def test_reply_is_kept_when_rasa_is_unreachable_and_can_be_sent_again(agent, cha
     assert delivery["delivered"] is False and "not reachable" in delivery["error"]
     assert _thread(agent, chat_ticket["id"])[-1]["body"] == "Still here"
 
-    _set_env(CRM_RASA_URL=rasa.url)  # Rasa is back
+    set_env(CRM_RASA_URL=rasa.url)  # Rasa is back
     message_id = resp.json()["message"]["id"]
     again = agent.post(f"/api/v1/tickets/{chat_ticket['id']}/messages/{message_id}/deliver")
     assert again.status_code == 200 and again.json()["delivery"]["delivered"] is True
@@ -154,7 +123,7 @@ def test_resolve_is_kept_when_rasa_is_down_and_handback_can_be_retried(
     assert resp.json()["handback"]["delivered"] is False
     assert agent.get(f"/api/v1/tickets/{chat_ticket['id']}").json()["status"] == "resolved"
 
-    _set_env(CRM_RASA_URL=rasa.url)
+    set_env(CRM_RASA_URL=rasa.url)
     again = agent.post(f"/api/v1/tickets/{chat_ticket['id']}/handback")
     assert again.status_code == 200 and again.json()["handback"]["delivered"] is True
     assert rasa.paths() == [EVENTS_PATH, TRIGGER_PATH]

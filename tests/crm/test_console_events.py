@@ -2,42 +2,12 @@
 uvicorn on 127.0.0.1 and the test reads the stream with httpx, as the console does with fetch."""
 
 import json
-import os
 import queue
-import socket
 import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
-
-from crm_backend.core import config
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(app):
-    os.environ["CRM_EVENTS_POLL_SECONDS"] = "0.1"
-    config.get_settings.cache_clear()
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    os.environ.pop("CRM_EVENTS_POLL_SECONDS", None)
-    config.get_settings.cache_clear()
 
 
 class Stream:
@@ -85,11 +55,11 @@ class Stream:
 
 
 @pytest.fixture
-def open_stream(server):
+def open_stream(live_server):
     streams = []
 
     def make(headers):
-        stream = Stream(server, headers)
+        stream = Stream(live_server, headers)
         streams.append(stream)
         return stream
 
