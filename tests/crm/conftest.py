@@ -223,3 +223,32 @@ def live_server(app):
     server.should_exit = True
     thread.join(timeout=10)
     set_env(**old)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium, headless, driven by Playwright; skipped where it is not installed
+    (apt-get install -y chromium)."""
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        pytest.skip("needs Debian's chromium: apt-get install -y chromium")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artifacts():
+    """test-artifacts/ (git-ignored), for screenshots."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path

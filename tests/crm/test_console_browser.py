@@ -3,25 +3,14 @@ an escalated chat appear live, claim it, reply, watch the customer's answer arri
 internal note, resolve. Rasa is the recording stand-in from rasa_fake.py. Screenshots go to
 test-artifacts/."""
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from crm_backend.customers.models import CustomerScore
 from tests.crm import factories
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian's chromium "
-                                                          "(apt-get install -y chromium)"),
-]
+pytestmark = pytest.mark.slow
 
 
 def _wait_for(condition, timeout=10.0):
@@ -31,19 +20,10 @@ def _wait_for(condition, timeout=10.0):
         time.sleep(0.1)
 
 
-@pytest.fixture
-def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
+def test_agent_takes_over_a_chat_live(live_server, rasa, browser, artifacts, agent, manager,
+                                      session, service_client):
+    from playwright.sync_api import expect
 
-
-def test_agent_takes_over_a_chat_live(live_server, rasa, browser, agent, manager, session,
-                                      service_client):
-    expect = playwright_api.expect
-    ARTIFACTS.mkdir(exist_ok=True)
     email = agent.get("/api/v1/auth/me").json()["email"]
     bot = service_client("tickets:write", "tickets:read")
     customer = factories.customer(agent, name="Grace Hopper")
@@ -73,7 +53,7 @@ def test_agent_takes_over_a_chat_live(live_server, rasa, browser, agent, manager
                         "external_id": "b1"}]}).json()["ticket"]
     item = page.locator(f'.qi[data-number="{ticket["number"]}"]')
     expect(item).to_be_visible(timeout=10_000)
-    page.screenshot(path=str(ARTIFACTS / "console-queue.png"))
+    page.screenshot(path=str(artifacts / "console-queue.png"))
 
     item.click()
     expect(page.locator("#thread")).to_contain_text("My parcel never arrived")
@@ -108,7 +88,7 @@ def test_agent_takes_over_a_chat_live(live_server, rasa, browser, agent, manager
     expect(page.locator("#thread .m.internal")).to_contain_text("refund approved")
     assert not any(r.body and r.body.get("text", "").startswith("Carrier") for r in
                    rasa.requests)
-    page.screenshot(path=str(ARTIFACTS / "console-conversation.png"))
+    page.screenshot(path=str(artifacts / "console-conversation.png"))
 
     # e resolves: the chat goes back to the assistant and the ticket leaves the queue.
     page.locator("#reply").blur()
@@ -119,4 +99,4 @@ def test_agent_takes_over_a_chat_live(live_server, rasa, browser, agent, manager
     paths = [r.path for r in rasa.requests]
     assert paths[-2:] == ["/conversations/browser-session-1/tracker/events",
                           "/conversations/browser-session-1/trigger_intent"]
-    page.screenshot(path=str(ARTIFACTS / "console-resolved.png"))
+    page.screenshot(path=str(artifacts / "console-resolved.png"))
