@@ -69,7 +69,8 @@
 
   let history_ = store.get("history:" + sessionId, []);
   let outbox = store.get("outbox", []);  // [{id, text, payload}]
-  const inflight = new Set();
+  const inflight = new Map();  // message id -> attempt, while waiting for the server's ack
+  let attempts = 0;
 
   // --- rendering -------------------------------------------------------------------------
   const URL_RE = /(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)])/g;
@@ -246,10 +247,13 @@
     if (!socket.connected || !confirmed) return;
     for (const item of outbox) {
       if (inflight.has(item.id)) continue;
-      inflight.add(item.id);
+      const attempt = ++attempts;
+      inflight.set(item.id, attempt);
       updateState(item.id);
       socket.timeout(ACK_TIMEOUT_MS).emit(cfg.userEvent, payload(item), (err) => {
-        if (!inflight.has(item.id)) return;  // the connection dropped first: sent again later
+        // The connection dropped before the answer: this attempt is void, the message is (or
+        // will be) sent again after reconnecting.
+        if (inflight.get(item.id) !== attempt) return;
         if (err && !socket.connected) return;
         // Acknowledged, or no answer while still connected (the server is slow, not gone):
         // either way it arrived; sending it again would duplicate it.
