@@ -20,7 +20,7 @@ export EVENTS_DB ?= var/rasa-events.db
 export TRACKER_DB ?= var/rasa-tracker.db
 export CRM_EVENTS_SOURCE ?= sql:sqlite:///$(EVENTS_DB)
 
-.PHONY: help install run run-postgres train test test-crm test-assistant nlu-report bench clean
+.PHONY: help install run run-postgres train test test-crm test-assistant nlu-report bench clean vendor-js
 
 help:
 	@echo "make run    install what is missing, migrate, load demo data, start the services"
@@ -46,6 +46,17 @@ bot/.venv/.installed: bot/pyproject.toml bot/uv.lock | $(UV)
 	@touch $@
 
 install: .venv/.installed bot/.venv/.installed
+
+# The web chat's socket.io client (socket.io-client 4.x, the line that speaks to Rasa 3.6's
+# python-socketio 5.x) is vendored: the built file is committed in crm_backend/web/static/vendor/,
+# so installing and running the CRM, and its Docker image (no Node there), need neither npm nor
+# a network. web/package-lock.json pins the exact version with npm's integrity hashes; after
+# changing the version in web/package.json, `make vendor-js` rebuilds the file from the lock and
+# a test checks that the committed file is the locked version.
+vendor-js:
+	@cd web && npm install --ignore-scripts --no-audit --no-fund --silent && npm ci --ignore-scripts --no-audit --no-fund --silent
+	@cp web/node_modules/socket.io-client/dist/socket.io.min.js crm_backend/web/static/vendor/socket.io.min.js
+	@echo "vendored socket.io-client $$(node -p "require('./web/node_modules/socket.io-client/package.json').version")"
 
 run: install
 	@scripts/check-port $(CRM_PORT) "the CRM" CRM_PORT

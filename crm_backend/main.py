@@ -3,6 +3,7 @@
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -12,6 +13,8 @@ from crm_backend.auth.views import keys_router, users_router
 from crm_backend.auth.views import router as auth_router
 from crm_backend.campaigns.views import offers_router
 from crm_backend.campaigns.views import router as campaigns_router
+from crm_backend.console.views import router as console_router
+from crm_backend.console.views import ticket_router as console_ticket_router
 from crm_backend.conversations.views import router as conversations_router
 from crm_backend.core.config import get_settings
 from crm_backend.core.db import get_engine
@@ -33,6 +36,7 @@ from crm_backend.scoring.views import products_router as recommendations_router
 from crm_backend.scoring.views import router as scoring_router
 from crm_backend.tickets.views import router as tickets_router
 from crm_backend.transfer.views import router as transfer_router
+from crm_backend.web.views import STATIC_DIR
 from crm_backend.web.views import router as web_router
 
 API_PREFIX = "/api/v1"
@@ -58,12 +62,14 @@ def create_app() -> FastAPI:
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (auth_router, users_router, keys_router, customers_router, gdpr_router,
-                   products_router, orders_router, tickets_router, conversations_router,
+                   products_router, orders_router, console_ticket_router, tickets_router,
+                   console_router, conversations_router,
                    campaigns_router, offers_router, reports_router, transfer_router, audit_router,
                    identity_router, scoring_router, recommendations_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/health", tags=["health"], summary="Liveness and database check (no auth)",
              responses={503: {"model": ErrorBody, "description": "Database unreachable"}})

@@ -5,7 +5,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-only-secret-change-me-in-production"
@@ -21,6 +21,11 @@ class BusinessHours(BaseSettings):
     end: time = time(18, 0)
     # ISO weekdays, Monday = 1.
     weekdays: list[int] = [1, 2, 3, 4, 5]
+
+
+class CannedResponse(BaseModel):
+    title: str = Field(min_length=1, max_length=60)
+    body: str = Field(min_length=1, max_length=2000)
 
 
 class Settings(BaseSettings):
@@ -64,6 +69,32 @@ class Settings(BaseSettings):
     rules_min_confidence: float = 0.1
     scoring_interval_hours: float = 0
     scoring_threads: int = 1
+    # The Rasa server: the CRM posts agent replies and hand-backs to its HTTP API
+    # (`rasa run --enable-api --auth-token ...`); the web chat page connects to its socket.io
+    # channel at `rasa_public_url` (default: the same URL) from the customer's browser.
+    rasa_url: str = "http://localhost:5005"
+    rasa_public_url: str | None = None
+    rasa_token: str | None = None
+    rasa_timeout_seconds: float = 5
+    # How often each agent console's live stream looks for changed tickets and new messages.
+    events_poll_seconds: float = 1.0
+    # Canned responses offered in the agent console; {customer_name}, {agent_name} and
+    # {ticket_number} are filled in by the console.
+    canned_responses: list[CannedResponse] = Field(default_factory=lambda: [
+        CannedResponse(title="Greeting", body="Hello {customer_name}, this is {agent_name} "
+                       "from customer support. I have your request in front of me."),
+        CannedResponse(title="Looking into it", body="Thank you for your patience. I am "
+                       "checking this for you right now and will be back in a moment."),
+        CannedResponse(title="Need order number", body="Could you tell me the order number "
+                       "(it looks like ORD-000123)? It is in your confirmation email."),
+        CannedResponse(title="Refund started", body="I have started the refund. It reaches "
+                       "your account within 3 to 5 business days."),
+        CannedResponse(title="Anything else?", body="Is there anything else I can do for "
+                       "you today?"),
+        CannedResponse(title="Closing", body="Thank you for contacting us, {customer_name}. "
+                       "Your ticket {ticket_number} is resolved; the assistant takes over "
+                       "again now."),
+    ])
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> "Settings":
@@ -75,6 +106,11 @@ class Settings(BaseSettings):
                 "when CRM_ENV=production (generate one with: openssl rand -hex 32)"
             )
         return self
+
+    @property
+    def rasa_browser_url(self) -> str:
+        """Where a customer's browser reaches Rasa's socket.io channel."""
+        return (self.rasa_public_url or self.rasa_url).rstrip("/")
 
 
 @lru_cache

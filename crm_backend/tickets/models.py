@@ -45,7 +45,9 @@ class AuthorKind(StrEnum):
 
 class Ticket(Timestamped, Versioned, Base):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_priority", "status", "priority"),)
+    # updated_at: the agent consoles' live stream looks for tickets changed since its cursor.
+    __table_args__ = (Index("ix_tickets_status_priority", "status", "priority"),
+                      Index("ix_tickets_updated_at", "updated_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -83,7 +85,8 @@ class Ticket(Timestamped, Versioned, Base):
 class TicketMessage(Base):
     __tablename__ = "ticket_messages"
     # external_id makes ingestion from channels idempotent: the same event is stored once.
-    __table_args__ = (UniqueConstraint("ticket_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("ticket_id", "external_id"),
+                      Index("ix_ticket_messages_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),

@@ -19,6 +19,7 @@ os.environ["CRM_ENV"] = "test"
 
 from crm_backend.core import config, db, migrate  # noqa: E402
 from crm_backend.core.db import Base  # noqa: E402
+from tests.crm.settings_env import set_env  # noqa: E402
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL.startswith("postgresql") else [])
@@ -171,3 +172,83 @@ def api_schema(app):
     import schemathesis
 
     return schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+
+@pytest.fixture
+def rasa():
+    """A stand-in for Rasa's HTTP API on 127.0.0.1 that records what the CRM sends it."""
+    from tests.crm import rasa_fake
+
+    fake, server = rasa_fake.start()
+    old = set_env(CRM_RASA_URL=fake.url, CRM_RASA_TOKEN="rasa-secret")
+    yield fake
+    server.shutdown()
+    server.server_close()
+    set_env(**old)
+
+
+@pytest.fixture
+def rasa_down(rasa):
+    """Rasa configured, but nothing listening."""
+    from tests.crm import rasa_fake
+
+    old = set_env(CRM_RASA_URL=rasa_fake.closed_port_url())
+    yield
+    set_env(**old)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by uvicorn on 127.0.0.1 in this process, for streams and browsers."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    old = set_env(CRM_EVENTS_POLL_SECONDS="0.2")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off",
+                                           timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    set_env(**old)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium, headless, driven by Playwright; skipped where it is not installed
+    (apt-get install -y chromium)."""
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        pytest.skip("needs Debian's chromium: apt-get install -y chromium")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artifacts():
+    """test-artifacts/ (git-ignored), for screenshots."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
