@@ -68,14 +68,17 @@ run: install
 	@test -f $(MODEL) || $(MAKE) --no-print-directory train
 	@test -s var/assistant-api-key || $(CRM) apikeys create assistant \
 	  $(foreach s,$(ASSISTANT_SCOPES),--scope $(s)) > var/assistant-api-key
+	@test -s var/rasa-token || python3 -c 'import secrets; print(secrets.token_hex(24))' > var/rasa-token
 	@echo "CRM: http://localhost:$(CRM_PORT)  (API docs at /docs; demo sign-in agent@example.com / demo-password-1)"
 	@echo "Assistant: http://localhost:$(RASA_PORT)  (REST channel: POST /webhooks/rest/webhook)"
 	@CRM_URL=http://localhost:$(CRM_PORT) CRM_API_KEY=$$(cat var/assistant-api-key) \
 	 ACTION_SERVER_URL=http://localhost:$(ACTIONS_PORT)/webhook \
+	 CRM_RASA_URL=http://localhost:$(RASA_PORT) CRM_RASA_TOKEN=$$(cat var/rasa-token) \
 	 scripts/run-all "crm=$(CRM) serve --port $(CRM_PORT)" \
 	  "events=$(CRM) events consume" \
 	  "actions=$(BOT)/rasa run actions --actions actions --port $(ACTIONS_PORT)" \
 	  "rasa=$(BOT)/rasa run --model $(MODEL) --enable-api --cors '*' --port $(RASA_PORT) \
+	     --auth-token $$(cat var/rasa-token) \
 	     --endpoints $(RASA_ENDPOINTS) --credentials bot/credentials.yml"
 
 # The docker-compose topology without Docker: the CRM and Rasa's conversations on the local

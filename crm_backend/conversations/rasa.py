@@ -56,7 +56,9 @@ def _events(sender_id: str, event: dict) -> dict:
 
 def send_agent_message(*, sender_id: str, text: str) -> None:
     """Deliver an agent's reply to the customer on their own channel."""
-    _events(sender_id, {"event": "bot", "text": text})
+    # The metadata marks it as the agent's, so the event consumer files it under the agent and
+    # does not add it to the ticket thread a second time.
+    _events(sender_id, {"event": "bot", "text": text, "metadata": {"source": "agent"}})
 
 
 def hand_back(*, sender_id: str, ticket_number: str) -> None:

@@ -46,7 +46,8 @@ def test_reply_is_stored_and_sent_to_the_customers_chat(agent, chat_ticket, rasa
     assert sent.path == EVENTS_PATH
     assert sent.query == {"output_channel": ["latest"], "execute_side_effects": ["true"],
                           "token": ["rasa-secret"]}
-    assert sent.body == {"event": "bot", "text": "Hello, I am Anna. Let me look."}
+    assert sent.body == {"event": "bot", "text": "Hello, I am Anna. Let me look.",
+        "metadata": {"source": "agent"}}
     thread = _thread(agent, chat_ticket["id"])
     assert thread[-1]["body"] == "Hello, I am Anna. Let me look."
     ticket = agent.get(f"/api/v1/tickets/{chat_ticket['id']}").json()
@@ -84,7 +85,8 @@ def test_reply_is_kept_when_rasa_is_unreachable_and_can_be_sent_again(agent, cha
     message_id = resp.json()["message"]["id"]
     again = agent.post(f"/api/v1/tickets/{chat_ticket['id']}/messages/{message_id}/deliver")
     assert again.status_code == 200 and again.json()["delivery"]["delivered"] is True
-    assert [r.body for r in rasa.requests] == [{"event": "bot", "text": "Still here"}]
+    assert [r.body for r in rasa.requests] == [{"event": "bot", "text": "Still here",
+        "metadata": {"source": "agent"}}]
 
 
 def test_rasa_refusing_the_event_counts_as_not_delivered(agent, chat_ticket, rasa):

@@ -70,7 +70,8 @@ def test_agent_takes_over_a_chat_live(live_server, rasa, browser, artifacts, age
     page.keyboard.type("Hello, I am looking at your parcel now.")
     page.keyboard.press("Control+Enter")
     expect(page.locator("#thread .m.agent").last).to_contain_text("looking at your parcel")
-    _wait_for(lambda: {"event": "bot", "text": "Hello, I am looking at your parcel now."}
+    _wait_for(lambda: {"event": "bot", "text": "Hello, I am looking at your parcel now.",
+        "metadata": {"source": "agent"}}
               in [r.body for r in rasa.requests])
 
     # The customer answers (ingested from the chat by the CRM); it shows up live.
