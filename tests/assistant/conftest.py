@@ -108,7 +108,7 @@ class Stack:
                                     "--port", str(self.rasa_port)], rasa_env)
         wait_until(lambda: httpx.get(f"{self.rasa_url}/status").status_code == 200
                    and httpx.get(f"{self.rasa_url}/status").json().get("model_id"),
-                   "the Rasa server", 240, rasa)
+                   "the Rasa server", 600, rasa)
 
     def staff(self) -> httpx.Client:
         token = httpx.post(f"{self.crm_url}/api/v1/auth/token",
