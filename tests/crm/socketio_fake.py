@@ -65,6 +65,12 @@ def start():
         fake.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(fake.loop)
         fake.loop.run_until_complete(server.serve())
+        # engine.io's ping tasks outlive the server; end them with the loop.
+        pending = asyncio.all_tasks(fake.loop)
+        for task in pending:
+            task.cancel()
+        fake.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        fake.loop.close()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
