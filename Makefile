@@ -7,7 +7,7 @@ export CRM_DATABASE_URL ?= sqlite:///var/crm.db
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 CRM := .venv/bin/crm
 
-.PHONY: help install run run-postgres test bench clean
+.PHONY: help install run run-postgres test bench bench-scoring clean
 
 help:
 	@echo "make run    install what is missing, migrate, load demo data, start the services"
@@ -51,6 +51,10 @@ test: install
 
 bench: install
 	@.venv/bin/python bench/run.py $(BENCH_ARGS)
+
+# Features, training and batch scoring on an already seeded database (see bench/scoring.py).
+bench-scoring: install
+	@.venv/bin/python bench/scoring.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv bot/.venv .tools var .pytest_cache
