@@ -20,7 +20,7 @@ export EVENTS_DB ?= var/rasa-events.db
 export TRACKER_DB ?= var/rasa-tracker.db
 export CRM_EVENTS_SOURCE ?= sql:sqlite:///$(EVENTS_DB)
 
-.PHONY: help install run run-postgres train test test-crm test-assistant nlu-report bench clean vendor-js
+.PHONY: help install run run-postgres train test test-crm test-assistant nlu-report bench bench-scoring clean vendor-js
 
 help:
 	@echo "make run    install what is missing, migrate, load demo data, start the services"
@@ -116,6 +116,10 @@ nlu-report: train
 
 bench: install
 	@.venv/bin/python bench/run.py $(BENCH_ARGS)
+
+# Features, training and batch scoring on an already seeded database (see bench/scoring.py).
+bench-scoring: install
+	@.venv/bin/python bench/scoring.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv bot/.venv .tools var .pytest_cache bot/models

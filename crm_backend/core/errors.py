@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -120,6 +120,13 @@ def install_error_handlers(app: FastAPI) -> None:
         # conflicts with stored data; never a server fault.
         return _json(409, "conflict", "The change conflicts with existing data.",
                      {"constraint": str(exc.orig).splitlines()[0][:300]})
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError):
+        # A value the database cannot store (e.g. a NUL character in JSON text on
+        # PostgreSQL): invalid input, never a server fault.
+        return _json(422, "validation_error", "The database cannot store a value of this "
+                     "request.", {"reason": str(exc.orig).splitlines()[0][:300]})
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, exc: StaleDataError):

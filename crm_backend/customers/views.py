@@ -6,6 +6,7 @@ from fastapi.encoders import jsonable_encoder
 from crm_backend.auth.deps import SessionDep, require
 from crm_backend.auth.permissions import Permission
 from crm_backend.core.concurrency import IfMatch, check_if_match, set_etag
+from crm_backend.core.errors import Unprocessable
 from crm_backend.core.pagination import Page, Pages, paginate
 from crm_backend.core.schemas import PathId
 from crm_backend.customers import service
@@ -38,6 +39,8 @@ def list_customers(
     score_min: Annotated[float | None, Query(allow_inf_nan=False)] = None,
     score_max: Annotated[float | None, Query(allow_inf_nan=False)] = None,
 ):
+    if not score and (score_min is not None or score_max is not None):
+        raise Unprocessable("score_min and score_max need score=<name>, e.g. churn_risk")
     stmt = service.list_query(q=q, tag=tag, segment=segment, score=score,
                               score_min=score_min, score_max=score_max)
     return paginate(session, stmt, params, tiebreaker=Customer.id,

@@ -68,13 +68,21 @@ def recommend(rules: list[dict], item, k: int = 5) -> list[dict]:
 def hit_rate(rules: list[dict], baskets: list[list], popular: list, k: int = 3,
              seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
+    by_item: dict = {}
+    for r in rules:
+        if len(r["antecedents"]) == 1:
+            by_item.setdefault(r["antecedents"][0], []).append(r)
+    cache: dict = {}
     hits = base_hits = n = 0
     for basket in baskets:
         if len(basket) < 2:
             continue
         hidden, given = rng.choice(len(basket), 2, replace=False)
         target, source = basket[hidden], basket[given]
-        recs = [r["consequents"][0] for r in recommend(rules, source, k)]
+        if source not in cache:
+            cache[source] = [r["consequents"][0]
+                             for r in recommend(by_item.get(source, []), source, k)]
+        recs = cache[source]
         hits += target in recs
         base_hits += target in [p for p in popular if p != source][:k]
         n += 1

@@ -8,7 +8,6 @@ before `as_of` too, so features for a past date see exactly what was known then:
 trained on past snapshots and labelled with what happened after, without leakage.
 """
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -62,12 +61,14 @@ def _before(column, as_of: datetime):
     return and_(column.is_not(None), column < as_of)
 
 
-def feature_query(as_of: datetime, dialect: str, customers: Select | None = None) -> Select:
+def feature_query(as_of: datetime, dialect: str, customers: Select | None = None,
+                  window_days: int = 90) -> Select:
     """The SELECT behind `compute`: one row per customer who existed at `as_of`."""
     o = Order
     counted = and_(o.placed_at < as_of, or_(o.cancelled_at.is_(None), o.cancelled_at >= as_of))
     kept = or_(o.refunded_at.is_(None), o.refunded_at >= as_of)
     d90, d365 = as_of - timedelta(days=90), as_of - timedelta(days=365)
+    window = as_of - timedelta(days=window_days)
     orders = (
         select(o.customer_id.label("cid"),
                _count(counted).label("frequency"),
@@ -78,6 +79,9 @@ def feature_query(as_of: datetime, dialect: str, customers: Select | None = None
                cast(func.sum(case((and_(counted, kept, o.placed_at >= d90), o.total), else_=0)),
                     Float).label("spend_90d"),
                _count(and_(counted, o.placed_at >= d365)).label("orders_365d"),
+               _count(and_(counted, o.placed_at >= window)).label("window_orders"),
+               cast(func.sum(case((and_(counted, kept, o.placed_at >= window), o.total),
+                                  else_=0)), Float).label("window_spend"),
                func.max(case((counted, epoch(o.placed_at, dialect)))).label("last_order"),
                func.min(case((counted, epoch(o.placed_at, dialect)))).label("first_order"))
         .where(o.placed_at < as_of)
@@ -135,6 +139,8 @@ def feature_query(as_of: datetime, dialect: str, customers: Select | None = None
                zero(orders.c.orders_90d).label("orders_90d"),
                zero(orders.c.spend_90d).label("spend_90d"),
                zero(orders.c.orders_365d).label("orders_365d"),
+               zero(orders.c.window_orders).label("window_orders"),
+               zero(orders.c.window_spend).label("window_spend"),
                orders.c.last_order, orders.c.first_order,
                zero(tickets.c.tickets).label("tickets"),
                zero(tickets.c.complaints).label("complaints"),
@@ -159,15 +165,18 @@ def feature_query(as_of: datetime, dialect: str, customers: Select | None = None
     return stmt.order_by(literal_column("customer_id"))
 
 
-def compute(session: Session, as_of: datetime, customers: Select | None = None) -> pd.DataFrame:
-    """Features of every customer (or those `customers` selects) as of `as_of`, indexed by id."""
+def compute(session: Session, as_of: datetime, customers: Select | None = None,
+            window_days: int = 90) -> pd.DataFrame:
+    """Features of every customer (or those `customers` selects) as of `as_of`, indexed by id;
+    `window_orders` and `window_spend` cover the last `window_days` (labels for earlier
+    snapshots, see `outcome`)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         # Joining whole-table aggregates is a job for hash joins. Without fresh statistics
         # (just after a load) the planner may pick nested loops that re-scan an aggregate per
         # customer: minutes instead of seconds.
         session.execute(text("SET LOCAL enable_nestloop = off"))
-    result = session.execute(feature_query(as_of, dialect, customers))
+    result = session.execute(feature_query(as_of, dialect, customers, window_days))
     frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     if dialect == "postgresql":
         session.execute(text("SET LOCAL enable_nestloop = on"))
@@ -202,26 +211,9 @@ def derive(raw: pd.DataFrame, now: float) -> pd.DataFrame:
     return f
 
 
-def purchased_between(session: Session, start: datetime, end: datetime,
-                      ids: Sequence[int] | pd.Index) -> pd.Series:
-    """1.0 for each customer in `ids` with a non-cancelled order placed in [start, end)."""
-    o = Order
-    stmt = (select(o.customer_id).distinct()
-            .where(o.placed_at >= start, o.placed_at < end,
-                   or_(o.cancelled_at.is_(None), o.cancelled_at >= end)))
-    buyers = {row[0] for row in session.execute(stmt)}
-    index = pd.Index(ids)
-    return pd.Series(index.isin(list(buyers)).astype(float), index=index)
-
-
-def spend_between(session: Session, start: datetime, end: datetime,
-                  ids: Sequence[int] | pd.Index) -> pd.DataFrame:
-    """Orders and their value per customer in [start, end), for holdout checks of CLV."""
-    o = Order
-    stmt = (select(o.customer_id, func.count(), cast(func.sum(o.total), Float))
-            .where(o.placed_at >= start, o.placed_at < end,
-                   or_(o.cancelled_at.is_(None), o.cancelled_at >= end))
-            .group_by(o.customer_id))
-    frame = pd.DataFrame(session.execute(stmt).fetchall(), columns=["cid", "orders", "value"])
-    frame = frame.set_index("cid").reindex(pd.Index(ids)).fillna(0.0)
-    return frame
+def outcome(later: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """What customers `ids` did in the window before a later snapshot (orders and value
+    placed in [later - window, later), not cancelled before `later`): the labels of an
+    earlier snapshot, read from the later one instead of another pass over the orders."""
+    return later[["window_orders", "window_spend"]].reindex(ids).fillna(0.0).rename(
+        columns={"window_orders": "orders", "window_spend": "value"})

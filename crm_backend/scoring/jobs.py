@@ -60,11 +60,17 @@ async def lifespan(_app):
     background thread at that interval (the first run one interval after start)."""
     hours = get_settings().scoring_interval_hours
     stop = threading.Event()
+    thread = None
     if hours > 0:
         def loop():
             while not stop.wait(hours * 3600):
                 start_scheduled()
 
-        threading.Thread(target=loop, name="scoring-schedule", daemon=True).start()
+        thread = threading.Thread(target=loop, name="scoring-schedule", daemon=True)
+        thread.start()
     yield
     stop.set()
+    if thread is not None:
+        # Let a short run finish; a long one is abandoned (daemon) and its job stays
+        # "running" with the step it reached.
+        thread.join(timeout=5)

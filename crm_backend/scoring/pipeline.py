@@ -52,7 +52,8 @@ class Context:
     def features(self, at: datetime) -> pd.DataFrame:
         if at not in self._snapshots:
             started = time.perf_counter()
-            self._snapshots[at] = feats.compute(self.session, at)
+            self._snapshots[at] = feats.compute(self.session, at,
+                                                window_days=self.horizon.days)
             self.timings[f"features_{at.date()}"] = round(time.perf_counter() - started, 2)
         return self._snapshots[at]
 
@@ -67,9 +68,9 @@ def _stats(frame: pd.DataFrame, y: pd.Series | None = None, **extra) -> dict:
 def train_churn(ctx: Context):
     t, n = ctx.as_of, ctx.horizon
     train = churn.population(ctx.features(t - 2 * n))
-    y_train = 1 - feats.purchased_between(ctx.session, t - 2 * n, t - n, train.index)
+    y_train = (feats.outcome(ctx.features(t - n), train.index)["orders"] == 0).astype(float)
     test = churn.population(ctx.features(t - n))
-    y_test = 1 - feats.purchased_between(ctx.session, t - n, t, test.index)
+    y_test = (feats.outcome(ctx.features(t), test.index)["orders"] == 0).astype(float)
     if y_train.nunique() < 2:
         raise ValueError("churn needs customers who did and did not buy in the training window")
     model, baseline = churn.fit(train, y_train)
@@ -105,7 +106,7 @@ def train_clv(ctx: Context):
     cal_model, _ = fit_clv(calibration, weeks)
     buyers, x, t_x, big_t, m = _clv_inputs(calibration)
     predicted = cal_model.predict(x, t_x, big_t, m)
-    actual = feats.spend_between(ctx.session, t - n, t, buyers.index)
+    actual = feats.outcome(ctx.features(t), buyers.index)
     # Baseline: each customer keeps buying at their historical rate since the first order.
     rate = buyers["frequency"] / np.maximum(buyers["bg_T"], 1.0)
     baseline_orders = rate * weeks
@@ -138,7 +139,7 @@ def train_segments(ctx: Context):
     t, n = ctx.as_of, ctx.horizon
     before = ctx.features(t - n)
     seg = segments.score(before)
-    bought = feats.spend_between(ctx.session, t - n, t, before.index)
+    bought = feats.outcome(ctx.features(t), before.index)
     table = pd.DataFrame({"segment": seg["segment"], "bought": bought["orders"] > 0,
                           "spend": bought["value"]}).groupby("segment").agg(
         customers=("bought", "size"), purchase_rate=("bought", "mean"),

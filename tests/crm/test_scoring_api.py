@@ -178,3 +178,31 @@ def test_features_see_only_the_past(shop, session):
         last = max(o.placed_at for o in counted)
         assert before.loc[customer_id, "recency_days"] == pytest.approx(
             (as_of - last).total_seconds() / 86400, abs=1e-3)
+
+
+def test_schedule_starts_jobs_and_failures_are_reported(engine, monkeypatch, admin):
+    import time
+
+    from crm_backend.core import config
+    from crm_backend.main import create_app
+
+    monkeypatch.setenv("CRM_SCORING_INTERVAL_HOURS", str(0.5 / 3600))  # every half second
+    config.get_settings.cache_clear()
+    try:
+        from fastapi.testclient import TestClient
+
+        with TestClient(create_app()) as client:
+            client.headers.update(admin.headers)
+            deadline = time.monotonic() + 30
+            jobs = []
+            while time.monotonic() < deadline and not any(
+                    j["status"] == "failed" for j in jobs):
+                time.sleep(0.5)
+                jobs = client.get("/api/v1/scoring/jobs").json()["items"]
+    finally:
+        monkeypatch.delenv("CRM_SCORING_INTERVAL_HOURS")
+        config.get_settings.cache_clear()
+    # An empty shop has nothing to learn from: the job fails and says why.
+    failed = [j for j in jobs if j["status"] == "failed"]
+    assert failed and failed[0]["created_by"] == "schedule", jobs
+    assert failed[0]["error"] and failed[0]["finished_at"]
