@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from crm_backend.core.config import get_settings
 from crm_backend.core.db import get_sessionmaker, utcnow
 from crm_backend.core.errors import Conflict
-from crm_backend.scoring import pipeline, service
+from crm_backend.scoring import service
 from crm_backend.scoring.models import JobStatus, TrainingJob
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ def run(job_id: int) -> None:
         job = session.get(TrainingJob, job_id)
         names = list(job.models) or None
     _update(job_id, status=JobStatus.running, started_at=utcnow(), step="starting")
+    # The model libraries take seconds to import; only a training run needs them.
+    from crm_backend.scoring import pipeline
+
     try:
         with get_sessionmaker()() as session:
             session.info["actor"] = f"job:{job_id}"
