@@ -103,13 +103,14 @@ test-crm: install
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 # The assistant: data checks, story tests, NLU quality on the held-out set, then the real
-# processes end to end.
+# processes end to end (tests/assistant over Rasa's REST channel, tests/e2e in a browser).
 test-assistant: install train
 	@$(BOT)/rasa data validate $(RASA_DATA) --fail-on-warnings
 	@$(BOT)/rasa test core --stories tests/assistant/stories --model $(MODEL) \
 	  --e2e --fail-on-prediction-errors --out var/rasa-test-results
 	@$(BOT)/python bench/nlu_quality.py --model $(MODEL)
 	@$(BOT)/python -m pytest tests/assistant $(PYTEST_ARGS)
+	@.venv/bin/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 nlu-report: train
 	@$(BOT)/python bench/nlu_quality.py --model $(MODEL)

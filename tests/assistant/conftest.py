@@ -1,144 +1,15 @@
-"""The assistant with everything real: the CRM (SQLite), the action server and Rasa with the
-trained model, each started as its own process, as `make run` does.
-
-These tests run in the assistant's environment (bot/.venv) and need a trained model
-(`make train`); the CRM runs from the CRM environment (.venv).
-"""
+"""Fixtures of the assistant's integration tests: the real stack (tests/assistant/stack.py),
+a staff client, a chatting customer and a shop with orders in known states."""
 
 import os
-import socket
-import subprocess
-import time
 import uuid
-from pathlib import Path
 
-import httpx
 import pytest
 
 # Importing the actions package starts the outbox worker; unit tests need no worker.
 os.environ.setdefault("OUTBOX_WORKER", "0")
 
-ROOT = Path(__file__).resolve().parents[2]
-CRM = str(ROOT / ".venv/bin/crm")
-RASA = str(ROOT / "bot/.venv/bin/rasa")
-MODEL = ROOT / "bot/models/assistant.tar.gz"
-ASSISTANT_SCOPES = ["identity:verify", "offers:show", "orders:read", "orders:write",
-                    "customers:read", "customers:write", "tickets:read", "tickets:write",
-                    "conversations:write"]
-ADMIN = ("admin@test.example", "admin-password-1")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(check, what: str, timeout: float, proc: subprocess.Popen | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
-            pytest.fail(f"{what} exited with {proc.returncode}:\n{out[-3000:]}")
-        try:
-            if check():
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"{what} did not come up within {timeout:.0f} s")
-
-
-class Stack:
-    """The three processes, and a staff client for the CRM."""
-
-    def __init__(self, tmp: Path):
-        self.tmp = tmp
-        self.crm_port, self.actions_port, self.rasa_port = free_port(), free_port(), free_port()
-        self.crm_url = f"http://127.0.0.1:{self.crm_port}"
-        self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
-        self.env = {**os.environ, "CRM_DATABASE_URL": f"sqlite:///{tmp}/crm.db",
-                    "CRM_ENV": "development", "CRM_PASSWORD_HASH_ROUNDS": "4",
-                    "CRM_PORT": str(self.crm_port)}
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.logs: dict[str, Path] = {}
-
-    def crm(self, *args: str) -> str:
-        done = subprocess.run([CRM, *args], env=self.env, cwd=ROOT, capture_output=True,
-                              text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
-
-    def _start(self, name: str, cmd: list[str], env: dict) -> subprocess.Popen:
-        log = self.logs.setdefault(name, self.tmp / f"{name}.log")
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("a"),
-                                stderr=subprocess.STDOUT, text=True)
-        self.procs[name] = proc
-        return proc
-
-    def start_crm(self) -> None:
-        proc = self._start("crm", [CRM, "serve", "--port", str(self.crm_port)], self.env)
-        wait_until(lambda: httpx.get(f"{self.crm_url}/health").status_code == 200, "the CRM",
-                   180, proc)
-
-    def stop(self, name: str) -> None:
-        proc = self.procs.pop(name)
-        proc.terminate()
-        proc.wait(timeout=20)
-
-    def start_all(self) -> None:
-        self.crm("db", "upgrade")
-        self.crm("users", "create", ADMIN[0], "--role", "admin", "--password", ADMIN[1])
-        key = self.crm("apikeys", "create", "assistant",
-                       *[a for s in ASSISTANT_SCOPES for a in ("--scope", s)])
-        self.start_crm()
-        actions_env = {**os.environ, "CRM_URL": self.crm_url, "CRM_API_KEY": key,
-                       "OUTBOX_PATH": str(self.tmp / "outbox.db"), "OUTBOX_INTERVAL": "1"}
-        actions = self._start("actions", [RASA, "run", "actions", "--actions", "actions",
-                                          "--port", str(self.actions_port)], actions_env)
-        wait_until(lambda: httpx.get(f"http://127.0.0.1:{self.actions_port}/health")
-                   .status_code == 200, "the action server", 120, actions)
-        rasa_env = {**os.environ,
-                    "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
-                    "TRACKER_DB": str(self.tmp / "tracker.db"),
-                    "EVENTS_DB": str(self.tmp / "events.db")}
-        rasa = self._start("rasa", [RASA, "run", "--model", str(MODEL), "--enable-api",
-                                    "--endpoints", "bot/endpoints.yml",
-                                    "--credentials", "bot/credentials.yml",
-                                    "--port", str(self.rasa_port)], rasa_env)
-        wait_until(lambda: httpx.get(f"{self.rasa_url}/status").status_code == 200
-                   and httpx.get(f"{self.rasa_url}/status").json().get("model_id"),
-                   "the Rasa server", 600, rasa)
-
-    def staff(self) -> httpx.Client:
-        token = httpx.post(f"{self.crm_url}/api/v1/auth/token",
-                           data={"username": ADMIN[0], "password": ADMIN[1]}).json()
-        return httpx.Client(base_url=f"{self.crm_url}/api/v1", timeout=30,
-                            headers={"Authorization": f"Bearer {token['access_token']}"})
-
-    def stop_all(self) -> None:
-        for name in list(self.procs):
-            self.stop(name)
-
-
-class Chat:
-    """One customer talking to the assistant over Rasa's REST channel."""
-
-    def __init__(self, stack: Stack):
-        self.stack, self.sender = stack, f"test-{uuid.uuid4().hex[:10]}"
-        self.replies: list[str] = []
-
-    def say(self, text: str) -> str:
-        resp = httpx.post(f"{self.stack.rasa_url}/webhooks/rest/webhook",
-                          json={"sender": self.sender, "message": text}, timeout=60)
-        resp.raise_for_status()
-        said = "\n".join(m.get("text", "") for m in resp.json())
-        self.replies.append(said)
-        return said
-
-    def slots(self) -> dict:
-        return httpx.get(f"{self.stack.rasa_url}/conversations/{self.sender}/tracker",
-                         timeout=30).json()["slots"]
+from tests.assistant.stack import MODEL, Chat, Stack  # noqa: E402
 
 
 @pytest.fixture(scope="session")
