@@ -16,6 +16,8 @@ ASSISTANT_SCOPES := identity:verify offers:show orders:read orders:write custome
   customers:write tickets:read tickets:write conversations:write
 # The embedded default; run-postgres switches to PostgreSQL, Redis and RabbitMQ by these alone.
 RASA_ENDPOINTS ?= bot/endpoints.yml
+# bot/credentials.channels.yml adds Telegram, Slack and Facebook (docs/channels.md).
+RASA_CREDENTIALS ?= bot/credentials.yml
 export EVENTS_DB ?= var/rasa-events.db
 export TRACKER_DB ?= var/rasa-tracker.db
 export CRM_EVENTS_SOURCE ?= sql:sqlite:///$(EVENTS_DB)
@@ -79,7 +81,7 @@ run: install
 	  "actions=$(BOT)/rasa run actions --actions actions --port $(ACTIONS_PORT)" \
 	  "rasa=$(BOT)/rasa run --model $(MODEL) --enable-api --cors '*' --port $(RASA_PORT) \
 	     --auth-token $$(cat var/rasa-token) \
-	     --endpoints $(RASA_ENDPOINTS) --credentials bot/credentials.yml"
+	     --endpoints $(RASA_ENDPOINTS) --credentials $(RASA_CREDENTIALS)"
 
 # The docker-compose topology without Docker: the CRM and Rasa's conversations on the local
 # PostgreSQL, conversation locks in Redis, conversation events through RabbitMQ.

@@ -21,6 +21,14 @@ ASSISTANT_SCOPES = ["identity:verify", "offers:show", "orders:read", "orders:wri
                     "conversations:write"]
 ADMIN = ("admin@test.example", "admin-password-1")
 RASA_TOKEN = "test-rasa-token"
+# Messaging channels, configured by bot/credentials.channels.yml from these variables; the
+# platforms' APIs are the local stand-in in platforms.py.
+CHANNEL_SECRETS = {"TELEGRAM_TOKEN": "123456:TEST-telegram-token",
+                   "TELEGRAM_BOT_NAME": "shop_assistant_bot",
+                   "TELEGRAM_WEBHOOK_URL": "https://shop.example/webhooks/telegram/webhook",
+                   "SLACK_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": "slack-secret",
+                   "SLACK_CHANNEL": "", "FACEBOOK_VERIFY": "fb-verify",
+                   "FACEBOOK_SECRET": "fb-secret", "FACEBOOK_PAGE_ACCESS_TOKEN": "fb-page-token"}
 
 
 def free_port() -> int:
@@ -48,7 +56,10 @@ class Stack:
     """The three processes, and a staff client for the CRM."""
 
     def __init__(self, tmp: Path):
+        from tests.assistant.platforms import Platforms
+
         self.tmp = tmp
+        self.platforms = Platforms()
         self.crm_port, self.actions_port, self.rasa_port = free_port(), free_port(), free_port()
         self.crm_url = f"http://127.0.0.1:{self.crm_port}"
         self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
@@ -96,14 +107,16 @@ class Stack:
                                           "--port", str(self.actions_port)], actions_env)
         wait_until(lambda: httpx.get(f"http://127.0.0.1:{self.actions_port}/health")
                    .status_code == 200, "the action server", 120, actions)
-        rasa_env = {**os.environ,
+        rasa_env = {**os.environ, **CHANNEL_SECRETS,
+                    "TELEGRAM_API_URL": self.platforms.url,
+                    "SLACK_API_URL": f"{self.platforms.url}/api/",
                     "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
                     "TRACKER_DB": str(self.tmp / "tracker.db"),
                     "EVENTS_DB": str(self.tmp / "events.db")}
         rasa = self._start("rasa", [RASA, "run", "--model", str(MODEL), "--enable-api",
                                     "--auth-token", RASA_TOKEN, "--cors", "*",
                                     "--endpoints", "bot/endpoints.yml",
-                                    "--credentials", "bot/credentials.yml",
+                                    "--credentials", "bot/credentials.channels.yml",
                                     "--port", str(self.rasa_port)], rasa_env)
         status = f"{self.rasa_url}/status"
         wait_until(lambda: httpx.get(status, params={"token": RASA_TOKEN}).json().get("model_id"),
@@ -118,6 +131,7 @@ class Stack:
     def stop_all(self) -> None:
         for name in list(self.procs):
             self.stop(name)
+        self.platforms.close()
 
 
 class Chat:
