@@ -89,6 +89,9 @@ class Stack:
         wait_until(lambda: httpx.get(f"{self.crm_url}/health").status_code == 200, "the CRM",
                    180, proc)
 
+    def start_events(self) -> None:
+        self._start("events", [CRM, "events", "consume", "--interval", "0.5"], self.env)
+
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name)
         proc.terminate()
@@ -100,7 +103,7 @@ class Stack:
         key = self.crm("apikeys", "create", "assistant",
                        *[a for s in ASSISTANT_SCOPES for a in ("--scope", s)])
         self.start_crm()
-        self._start("events", [CRM, "events", "consume", "--interval", "0.5"], self.env)
+        self.start_events()
         actions_env = {**os.environ, "CRM_URL": self.crm_url, "CRM_API_KEY": key,
                        "OUTBOX_PATH": str(self.tmp / "outbox.db"), "OUTBOX_INTERVAL": "1"}
         actions = self._start("actions", [RASA, "run", "actions", "--actions", "actions",

@@ -147,3 +147,30 @@ def test_ticket_saved_while_the_crm_is_down_arrives_exactly_once(stack, chat, sh
     again = staff.get("/tickets", params={"customer_id": shop["customer"]["id"],
                                           "category": "report_problem"}).json()["items"]
     assert [t["id"] for t in again] == [found[0]["id"]]
+
+
+def test_paused_messages_reach_the_ticket_once_and_in_order_after_a_crm_outage(
+        stack, chat, staff):
+    chat.say("hi")
+    assert "queue" in chat.say("/human_handoff")
+    conv = staff.get("/conversations", params={"sender_id": chat.sender}).json()["items"][0]
+    ticket = staff.get("/tickets", params={"conversation_id": conv["id"]}).json()["items"][0]
+    stack.stop("events")
+    stack.stop("crm")
+    lines = ["hello, anyone?", "my parcel is two weeks late", "order ORD-000001", "thanks"]
+    try:
+        for line in lines:
+            assert chat.say(line) == ""  # paused: the assistant stays silent
+    finally:
+        stack.start_crm()
+        stack.start_events()
+    deadline = time.monotonic() + 60
+    bodies: list[str] = []
+    while time.monotonic() < deadline:
+        bodies = [m["body"] for m in staff.get(f"/tickets/{ticket['id']}/messages",
+                                               params={"page_size": 200}).json()["items"]]
+        if lines[-1] in bodies:
+            break
+        time.sleep(1)
+    received = [b for b in bodies if b in lines]
+    assert received == lines  # each exactly once, in the order sent
