@@ -9,19 +9,13 @@ import pytest
 # Importing the actions package starts the outbox worker; unit tests need no worker.
 os.environ.setdefault("OUTBOX_WORKER", "0")
 
-from tests.assistant.stack import MODEL, Chat, Stack  # noqa: E402
+from tests.assistant.stack import Chat, running_stack  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail(f"No trained model at {MODEL}: run `make train` first.")
-    s = Stack(tmp_path_factory.mktemp("assistant"))
-    try:
-        s.start_all()
+    with running_stack(tmp_path_factory.mktemp("assistant")) as s:
         yield s
-    finally:
-        s.stop_all()
 
 
 @pytest.fixture(scope="session")

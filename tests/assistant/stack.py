@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -157,3 +158,16 @@ class Chat:
                          params={"token": RASA_TOKEN}, timeout=30).json()["slots"]
 
 
+
+
+@contextmanager
+def running_stack(tmp: Path):
+    """The whole stack for the duration of a `with` block."""
+    if not MODEL.exists():
+        pytest.fail(f"No trained model at {MODEL}: run `make train` first.")
+    stack = Stack(tmp)
+    try:
+        stack.start_all()
+        yield stack
+    finally:
+        stack.stop_all()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.assistant.stack import ADMIN, MODEL, Stack
+from tests.assistant.stack import ADMIN, running_stack
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -23,14 +23,8 @@ SECONDS = 1000  # Playwright counts milliseconds
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail(f"No trained model at {MODEL}: run `make train` first.")
-    s = Stack(tmp_path_factory.mktemp("e2e"))
-    try:
-        s.start_all()
+    with running_stack(tmp_path_factory.mktemp("e2e")) as s:
         yield s
-    finally:
-        s.stop_all()
 
 
 @pytest.fixture(scope="module")
