@@ -109,7 +109,7 @@ test-crm: install
 test-assistant: install train
 	@$(BOT)/rasa data validate $(RASA_DATA) --fail-on-warnings
 	@$(BOT)/rasa test core --stories tests/assistant/stories --model $(MODEL) \
-	  --e2e --fail-on-prediction-errors --out var/rasa-test-results
+	  --fail-on-prediction-errors --out var/rasa-test-results
 	@$(BOT)/python bench/nlu_quality.py --model $(MODEL)
 	@$(BOT)/python -m pytest tests/assistant $(PYTEST_ARGS)
 	@.venv/bin/python -m pytest tests/e2e $(PYTEST_ARGS)
