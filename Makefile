@@ -21,6 +21,8 @@ RASA_CREDENTIALS ?= bot/credentials.yml
 export EVENTS_DB ?= var/rasa-events.db
 export TRACKER_DB ?= var/rasa-tracker.db
 export CRM_EVENTS_SOURCE ?= sql:sqlite:///$(EVENTS_DB)
+# Rasa would otherwise report usage and errors to its vendor over the network.
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install run run-postgres train test test-crm test-assistant nlu-report bench bench-scoring clean vendor-js
 

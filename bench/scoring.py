@@ -30,6 +30,9 @@ def main() -> None:
     parser.add_argument("--database", default="scoring_bench")
     parser.add_argument("--skip-train", action="store_true",
                         help="Only features and scoring, with the models already registered")
+    parser.add_argument("--traits-only", action="store_true",
+                        help="Only compare the stored scores with the seed's hidden traits")
+    parser.add_argument("--seed", type=int, default=42, help="Seed the database was made with")
     args = parser.parse_args()
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{args.database}"
     os.environ["CRM_DATABASE_URL"] = url
@@ -47,6 +50,11 @@ def main() -> None:
     from crm_backend.scoring.models import ModelVersion
 
     results: dict = {"database": args.database, "started": datetime.now(UTC).isoformat()}
+    if args.traits_only:
+        with get_sessionmaker()() as session:
+            results["trait_recovery"] = trait_recovery(session, args.seed)
+        print(json.dumps(results["trait_recovery"], indent=2))
+        return
     with get_sessionmaker()() as session:
         results["customers"] = session.scalar(select(func.count()).select_from(Customer))
         results["orders"] = session.scalar(select(func.count()).select_from(Order))
@@ -79,6 +87,7 @@ def main() -> None:
                        "metrics": _strip_curves(row.metrics), "data_stats": row.data_stats,
                        "params": row.params, "headline": headline(row.name, row.metrics)}
             for row in session.scalars(select(ModelVersion).where(ModelVersion.active))}
+        results["trait_recovery"] = trait_recovery(session, args.seed)
 
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -92,6 +101,40 @@ def main() -> None:
     print(f"\nfeatures (1 snapshot): {results['features_s']} s; batch scoring: features "
           f"{s['features_s']} s + predictions {s['predict_s']} s + writing {s['write_s']} s "
           f"({s['scores_written']:,} scores) + ticket escalation {s['escalation_s']} s")
+
+
+def trait_recovery(session, seed: int) -> dict:
+    """Spearman correlation of stored scores with the hidden traits `crm seed` drew (and
+    never stored): what the models recover of the truth behind the data."""
+    import numpy as np
+    import pandas as pd
+    from scipy.stats import spearmanr
+    from sqlalchemy import func, select
+
+    from crm_backend.customers.models import Customer, CustomerScore
+    from crm_backend.seed.generate import CHUNK
+    from crm_backend.seed.traits import draw_traits
+
+    n = session.scalar(select(func.max(Customer.id)))
+    parts = []
+    for chunk, start in enumerate(range(0, n, CHUNK)):
+        t = draw_traits(seed, chunk, min(CHUNK, n - start))
+        parts.append(pd.DataFrame({"churn": t.churn, "value": t.value,
+                                   "responsiveness": t.responsiveness,
+                                   "loyalty": t.loyalty},
+                                  index=np.arange(start + 1, start + 1 + len(t))))
+    traits = pd.concat(parts)
+    out = {}
+    for score, trait in (("churn_risk", "churn"), ("clv", "value"),
+                         ("campaign_response", "responsiveness"), ("campaign_uplift",
+                                                                   "responsiveness")):
+        rows = session.execute(select(CustomerScore.customer_id, CustomerScore.value)
+                               .where(CustomerScore.name == score)).all()
+        values = pd.Series(dict(rows), dtype=float).dropna()
+        joined = traits.loc[values.index, trait]
+        out[f"{score}~{trait}"] = {"customers": int(len(values)), "spearman": round(float(
+            spearmanr(values.to_numpy(), joined.to_numpy()).statistic), 4)}
+    return out
 
 
 def _strip_curves(value):

@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import EngFormatter  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -89,6 +90,9 @@ def _segments(session: Session) -> bytes | None:
     a1.set(title="customers", xlabel="customers")
     a2.barh(names, [r["total_clv"] or 0 for r in rows], color="tab:green")
     a2.set(title="total predicted CLV (52 weeks)", xlabel="CLV")
+    for ax in (a1, a2):
+        ax.xaxis.set_major_formatter(EngFormatter())
+        ax.tick_params(axis="x", labelsize=8)
     a1.invert_yaxis()
     a2.invert_yaxis()
     fig.suptitle(TITLES["segments"])

@@ -105,13 +105,13 @@ class Stack:
                        *[a for s in ASSISTANT_SCOPES for a in ("--scope", s)])
         self.start_crm()
         self.start_events()
-        actions_env = {**os.environ, "CRM_URL": self.crm_url, "CRM_API_KEY": key,
+        actions_env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "CRM_URL": self.crm_url, "CRM_API_KEY": key,
                        "OUTBOX_PATH": str(self.tmp / "outbox.db"), "OUTBOX_INTERVAL": "1"}
         actions = self._start("actions", [RASA, "run", "actions", "--actions", "actions",
                                           "--port", str(self.actions_port)], actions_env)
         wait_until(lambda: httpx.get(f"http://127.0.0.1:{self.actions_port}/health")
                    .status_code == 200, "the action server", 120, actions)
-        rasa_env = {**os.environ, **CHANNEL_SECRETS,
+        rasa_env = {**os.environ, **CHANNEL_SECRETS, "RASA_TELEMETRY_ENABLED": "false",
                     "TELEGRAM_API_URL": self.platforms.url,
                     "SLACK_API_URL": f"{self.platforms.url}/api/",
                     "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
