@@ -105,7 +105,8 @@ class Stack:
                        *[a for s in ASSISTANT_SCOPES for a in ("--scope", s)])
         self.start_crm()
         self.start_events()
-        actions_env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "CRM_URL": self.crm_url, "CRM_API_KEY": key,
+        actions_env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false",
+                       "CRM_URL": self.crm_url, "CRM_API_KEY": key,
                        "OUTBOX_PATH": str(self.tmp / "outbox.db"), "OUTBOX_INTERVAL": "1"}
         actions = self._start("actions", [RASA, "run", "actions", "--actions", "actions",
                                           "--port", str(self.actions_port)], actions_env)
