@@ -113,7 +113,7 @@ class ValidateRequestForm(FormValidationAction):
             return {"email": email}
         order_number = tracker.get_slot("order_number")
         if order_number and not customer_id(tracker):
-            return await self._verify(dispatcher, tracker, email, order_number)
+            return await verify_pair(dispatcher, tracker, email, order_number)
         return {"email": email}
 
     async def validate_order_number(self, value: Any, dispatcher: CollectingDispatcher,
@@ -128,7 +128,7 @@ class ValidateRequestForm(FormValidationAction):
             email = tracker.get_slot("email")
             if not email:
                 return {"order_number": number}
-            return await self._verify(dispatcher, tracker, email, number)
+            return await verify_pair(dispatcher, tracker, email, number)
         try:
             order = await crm.first("/orders", number=number, customer_id=cid)
         except crm.CrmUnavailable:
@@ -139,41 +139,6 @@ class ValidateRequestForm(FormValidationAction):
                                           "check the number?")
             return {"order_number": None}
         return {"order_number": number, "order_id": order["id"], "order_state": order["status"]}
-
-    async def _verify(self, dispatcher, tracker, email: str, order_number: str) -> dict:
-        body = {"email": email, "order_number": order_number,
-                "conversation": channel_identity(tracker)}
-        try:
-            result = await crm.request("POST", "/identity/verify-order", json=body)
-        except crm.CrmUnavailable:
-            dispatcher.utter_message(response="utter_crm_unavailable")
-            return {"email": None, "order_number": None, "request": None}
-        except crm.CrmRejected as exc:
-            if exc.status == 429:  # the CRM's lock: too many failures for this chat or email
-                return self._give_up(dispatcher, MAX_FAILURES)
-            result = {"verified": False, "attempts_left": MAX_FAILURES}
-        if result["verified"]:
-            customer = result["customer"]
-            order = await crm.first("/orders", number=order_number, customer_id=customer["id"])
-            first_name = customer["name"].split()[0]
-            dispatcher.utter_message(text=f"Thanks, {first_name}, you're verified.")
-            return {"email": email, "order_number": order_number, "customer_id": customer["id"],
-                    "customer_name": customer["name"], "customer_verified": True,
-                    "verification_failures": 0,
-                    "order_id": order and order["id"], "order_state": order and order["status"]}
-        failures = (tracker.get_slot("verification_failures") or 0) + 1
-        if result["attempts_left"] <= 0 or failures >= MAX_FAILURES:
-            return self._give_up(dispatcher, failures)
-        dispatcher.utter_message(text="Sorry, I couldn't match that email address and order "
-                                      "number. Let's try once more: what's the email on your "
-                                      "account?")
-        return {"email": None, "order_number": None, "verification_failures": failures}
-
-    @staticmethod
-    def _give_up(dispatcher, failures) -> dict:
-        dispatcher.utter_message(response="utter_verification_failed")
-        return {"email": None, "order_number": None, "request": None,
-                "verification_failures": failures}
 
     async def validate_ticket_number(self, value, dispatcher, tracker, domain) -> dict:
         number = normalize_ticket_number(str(value or ""))
@@ -232,6 +197,44 @@ class ValidateRequestForm(FormValidationAction):
         elif 1 <= len(text) <= 200:
             return {"new_value": text}
         return {"new_value": None}
+
+
+async def verify_pair(dispatcher, tracker, email: str, order_number: str) -> dict:
+    """Ask the CRM whether the order belongs to the customer with this email; the slots to
+    set either way (identity only when the CRM said yes)."""
+    body = {"email": email, "order_number": order_number,
+            "conversation": channel_identity(tracker)}
+    try:
+        result = await crm.request("POST", "/identity/verify-order", json=body)
+    except crm.CrmUnavailable:
+        dispatcher.utter_message(response="utter_crm_unavailable")
+        return {"email": None, "order_number": None, "request": None}
+    except crm.CrmRejected as exc:
+        if exc.status == 429:  # the CRM's lock: too many failures for this chat or email
+            return _give_up(dispatcher, MAX_FAILURES)
+        result = {"verified": False, "attempts_left": MAX_FAILURES}
+    if result["verified"]:
+        customer = result["customer"]
+        order = await crm.first("/orders", number=order_number, customer_id=customer["id"])
+        first_name = customer["name"].split()[0]
+        dispatcher.utter_message(text=f"Thanks, {first_name}, you're verified.")
+        return {"email": email, "order_number": order_number, "customer_id": customer["id"],
+                "customer_name": customer["name"], "customer_verified": True,
+                "verification_failures": 0,
+                "order_id": order and order["id"], "order_state": order and order["status"]}
+    failures = (tracker.get_slot("verification_failures") or 0) + 1
+    if result["attempts_left"] <= 0 or failures >= MAX_FAILURES:
+        return _give_up(dispatcher, failures)
+    dispatcher.utter_message(text="Sorry, I couldn't match that email address and order "
+                                  "number. Let's try once more: what's the email on your "
+                                  "account?")
+    return {"email": None, "order_number": None, "verification_failures": failures}
+
+
+def _give_up(dispatcher, failures) -> dict:
+    dispatcher.utter_message(response="utter_verification_failed")
+    return {"email": None, "order_number": None, "request": None,
+            "verification_failures": failures}
 
 
 POSTCODE_CITY = re.compile(r"^\s*(\d{4,6})\s+(.+?)\s*$")

@@ -9,7 +9,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import crm
 from actions.conversation import customer_id
 from actions.formats import day, format_order_status
-from actions.request_form import ELIGIBLE, REQUEST_SLOTS, parse_address
+from actions.request_form import (
+    ELIGIBLE,
+    OPEN_TO_ANYONE,
+    REQUEST_SLOTS,
+    normalize_order_number,
+    parse_address,
+    verify_pair,
+)
 from actions.tickets import open_ticket
 
 NOT_ELIGIBLE = {
@@ -28,8 +35,11 @@ class ActionHandleRequest(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain):
         request = tracker.get_slot("request")
-        events: list = []
         handler = getattr(self, f"_{request}", None) if request else None
+        events = await self._ensure_identity(dispatcher, tracker) if handler else []
+        if handler is not None and not self._ready(request, tracker):
+            # The form ends early when verification failed; nothing to carry out then.
+            handler = None
         if handler is not None:
             try:
                 events = await handler(dispatcher, tracker) or []
@@ -38,6 +48,29 @@ class ActionHandleRequest(Action):
             else:
                 dispatcher.utter_message(response="utter_anything_else")
         return events + [SlotSet(s, None) for s in REQUEST_SLOTS]
+
+    @staticmethod
+    async def _ensure_identity(dispatcher, tracker: Tracker) -> list:
+        """Values given before the form started (e.g. both in the first message) were never
+        checked by the form: check them here. Identity still comes only from the CRM."""
+        request = tracker.get_slot("request")
+        email, number = tracker.get_slot("email"), tracker.get_slot("order_number")
+        if customer_id(tracker) is not None or request in OPEN_TO_ANYONE or not (
+                email and normalize_order_number(number)):
+            return []
+        slots = await verify_pair(dispatcher, tracker, email, normalize_order_number(number))
+        tracker.slots.update(slots)
+        return [SlotSet(name, value) for name, value in slots.items()]
+
+    @staticmethod
+    def _ready(request: str, tracker: Tracker) -> bool:
+        if request in OPEN_TO_ANYONE:
+            return True
+        if customer_id(tracker) is None:
+            return False
+        needs_order = request not in ("update_account", "delete_account",
+                                      "newsletter_subscription", "ticket_status")
+        return not needs_order or tracker.get_slot("order_id") is not None
 
     # --- orders -------------------------------------------------------------------------
 
