@@ -105,7 +105,7 @@ class Stack:
                        *[a for s in ASSISTANT_SCOPES for a in ("--scope", s)])
         self.start_crm()
         self.start_events()
-        actions_env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false",
+        actions_env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "OUTBOX_WORKER": "1",
                        "CRM_URL": self.crm_url, "CRM_API_KEY": key,
                        "OUTBOX_PATH": str(self.tmp / "outbox.db"), "OUTBOX_INTERVAL": "1"}
         actions = self._start("actions", [RASA, "run", "actions", "--actions", "actions",
