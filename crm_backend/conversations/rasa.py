@@ -49,7 +49,7 @@ def _post(url: str, body: dict, params: dict) -> dict:
         return {}
 
 
-def _events(sender_id: str, event: dict) -> dict:
+def _events(sender_id: str, event: dict | list[dict]) -> dict:
     return _post(_url(sender_id, "tracker/events"), event,
                  {"output_channel": "latest", "execute_side_effects": "true"})
 
@@ -64,7 +64,9 @@ def send_agent_message(*, sender_id: str, text: str) -> None:
 def hand_back(*, sender_id: str, ticket_number: str) -> None:
     """Resume the paused conversation, then let the bot greet the customer back (and ask for
     CSAT) through the external intent. Resuming twice is harmless."""
-    _events(sender_id, {"event": "resume"})
+    # The listen marks the end of the paused stretch, so the assistant's rules see the
+    # hand-back intent as a fresh turn (paused turns leave no listen of their own).
+    _events(sender_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
     _post(_url(sender_id, "trigger_intent"),
           {"name": HANDOFF_RESOLVED_INTENT, "entities": {"ticket_number": ticket_number}},
           {"output_channel": "latest"})

@@ -103,7 +103,7 @@ def test_resolve_resumes_the_chat_and_triggers_the_csat_intent(agent, chat_ticke
     assert out["ticket"]["status"] == "resolved" and out["handback"]["delivered"] is True
     assert rasa.paths() == [EVENTS_PATH, TRIGGER_PATH]
     resume, trigger = rasa.requests
-    assert resume.body == {"event": "resume"}
+    assert resume.body == [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
     assert resume.query["execute_side_effects"] == ["true"]
     assert trigger.body == {"name": "EXTERNAL_handoff_resolved",
                             "entities": {"ticket_number": chat_ticket["number"]}}

@@ -68,7 +68,7 @@ def test_customer_to_agent_and_back(stack, browser):
     say("where is my order?")
     expect(log).to_contain_text("email address on your account", timeout=60 * SECONDS)
     say(customer["email"])
-    expect(log).to_contain_text("order number", timeout=30 * SECONDS)
+    expect(log).to_contain_text("number of one of your orders", timeout=30 * SECONDS)
     say(order["number"])
     expect(log).to_contain_text("being prepared for shipping", timeout=30 * SECONDS)
 
