@@ -16,7 +16,8 @@ from crm_backend.audit.models import AuditEntry
 from crm_backend.core.db import utcnow
 
 # Rows that are logs or caches themselves, or machine output written in bulk.
-NOT_AUDITED = {"audit_log", "idempotency_records", "customer_scores", "training_jobs"}
+NOT_AUDITED = {"audit_log", "idempotency_records", "customer_scores", "training_jobs",
+               "broker_cursors", "conversation_messages"}
 SECRET_COLUMNS = {"password_hash", "key_hash"}
 
 
