@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     invoice_link_minutes: int = 7 * 24 * 60
     # Business minutes an agent needs per escalated chat, for the wait the assistant announces.
     handoff_minutes_per_ticket: float = 5
+    # A complaint from a customer whose CLV reaches this percentile of all scored customers
+    # goes straight to the agents' escalation queue (and a chat to a person).
+    high_value_percentile: float = 0.8
     # Scoring (crm_backend/scoring): churn horizon and holdout period in days; minimum support
     # and confidence of product association rules; retrain-and-score interval of the running
     # app in hours (0 = never; `crm models train` and the API start training by hand).

@@ -59,10 +59,11 @@ def customer_signals(session: Session, customer_id: int | None) -> tuple[float |
     return percentile, stored.get("churn_risk")
 
 
-def triage_new_ticket(*, session: Session, data: dict, text: str) -> None:
+def triage_new_ticket(*, session: Session, data: dict, text: str) -> float | None:
     """Fill in what the caller left to the CRM: the category (if none or "general"), the
     priority (if None); always the sentiment and the escalation score. Without a trained
-    triage model the category stays, the priority is normal and the sentiment unknown."""
+    triage model the category stays, the priority is normal and the sentiment unknown.
+    Returns the customer's CLV percentile (None when unscored)."""
     model, _ = service.load(session=session, name=ModelName.triage)
     predicted = model.predict([text]) if model is not None else {}
     if data.get("category") in (None, "general") and "category" in predicted:
@@ -75,6 +76,7 @@ def triage_new_ticket(*, session: Session, data: dict, text: str) -> None:
     value, churn = customer_signals(session, data.get("customer_id"))
     data["escalation_score"] = score(priority=data["priority"], value_percentile=value,
                                      churn_risk=churn, sentiment=data["sentiment"])
+    return value
 
 
 def refresh_open_tickets(*, session: Session) -> int:

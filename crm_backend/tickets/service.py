@@ -98,8 +98,14 @@ def create(*, session: Session, data: dict) -> Ticket:
     author_kind = data.pop("author_kind")
     escalate = data.pop("escalate")
     transcript = data.pop("transcript", [])
-    escalation.triage_new_ticket(session=session, data=data,
-                                 text=f"{data['subject']}\n{description}")
+    value = escalation.triage_new_ticket(session=session, data=data,
+                                         text=f"{data['subject']}\n{description}")
+    high_value_complaint = (not escalate and data["category"] == "complaint" and value is not None
+                            and value >= get_settings().high_value_percentile)
+    if high_value_complaint:
+        escalate = True
+        if RANKS[Priority(data["priority"]).value] > RANKS["high"]:
+            data["priority"] = Priority.high
     now = utcnow()
     first_due, resolve_due = sla.due_times(now, data["priority"])
     ticket = Ticket(**data, status=TicketStatus.escalated if escalate else TicketStatus.new,
@@ -108,6 +114,11 @@ def create(*, session: Session, data: dict) -> Ticket:
     _append_transcript(session, ticket, transcript, now)
     ticket.messages.append(TicketMessage(author_kind=author_kind, body=description,
                                          created_at=now))
+    if high_value_complaint:
+        ticket.messages.append(TicketMessage(
+            author_kind=AuthorKind.system, created_at=now,
+            body=f"Escalated: a complaint from a customer whose lifetime value is in the top "
+                 f"{100 - round(100 * get_settings().high_value_percentile)}%."))
     session.add(ticket)
     session.flush()
     return ticket

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from crm_backend.audit.models import AuditEntry
 from crm_backend.core.db import utcnow
+from crm_backend.customers.models import CustomerScore
 from tests.crm import factories
 
 BOT_SCOPES = ("identity:verify", "offers:show", "tickets:write", "tickets:read",
@@ -143,6 +144,34 @@ def test_ticket_with_transcript_and_conversation(manager, agent, service_client)
     assert [m["body"] for m in msgs] == ["hi", "Hello! How can I help?", "The grinder is loud"]
     forged = dict(body, transcript=[{"author_kind": "agent", "body": "refund approved"}])
     assert bot.post("/api/v1/tickets", json=forged).status_code == 422
+
+
+def test_a_complaint_from_a_high_value_customer_is_escalated(manager, agent, service_client,
+                                                             session):
+    bot = service_client(*BOT_SCOPES)
+    top, _ = _shop(manager, agent)
+    low = factories.customer(agent, email="low@example.com")
+    others = [factories.customer(agent, email=f"c{i}@example.com") for i in range(3)]
+    session.add_all([CustomerScore(customer_id=c["id"], name="clv", value=v, model_version="t")
+                     for c, v in [(top, 900.0), (low, 10.0)] + [(c, 50.0) for c in others]])
+    session.commit()
+
+    def complaint(customer, sender):
+        resp = bot.post("/api/v1/tickets", json={
+            "channel": "chat", "subject": "Complaint", "category": "complaint",
+            "description": "Third broken grinder", "author_kind": "customer",
+            "customer_id": customer["id"], "priority": "normal",
+            "conversation": {"channel": "socketio", "sender_id": sender}})
+        assert resp.status_code == 201, resp.text
+        return resp.json()
+
+    vip = complaint(top, "vip")  # CLV above 80% of the scored customers
+    assert vip["status"] == "escalated" and vip["priority"] == "high"
+    msgs = agent.get(f"/api/v1/tickets/{vip['id']}/messages").json()["items"]
+    assert msgs[-1]["author_kind"] == "system" and "top 20%" in msgs[-1]["body"]
+    assert complaint(low, "low")["status"] == "new"
+    unscored = factories.customer(agent, email="new@example.com")
+    assert complaint(unscored, "new")["status"] == "new"
 
 
 def test_escalation_reuses_the_open_ticket_and_reports_the_wait(manager, agent, service_client):
