@@ -12,7 +12,7 @@ BOT := bot/.venv/bin
 RASA_DATA := --data bot/data nlu_data --domain bot/domain --config bot/config.yml
 MODEL := bot/models/assistant.tar.gz
 # What the action server may do in the CRM (see docs/permissions.md).
-ASSISTANT_SCOPES := identity:verify offers:show orders:read orders:write customers:read \
+ASSISTANT_SCOPES := identity:verify offers:show orders:read orders:write products:read customers:read \
   customers:write tickets:read tickets:write conversations:write
 # The embedded default; run-postgres switches to PostgreSQL, Redis and RabbitMQ by these alone.
 RASA_ENDPOINTS ?= bot/endpoints.yml

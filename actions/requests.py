@@ -9,6 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import crm
 from actions.conversation import customer_id
 from actions.formats import day, format_order_status
+from actions.handoff import hand_over
+from actions.promotions import bought_together
 from actions.request_form import (
     ELIGIBLE,
     OPEN_TO_ANYONE,
@@ -46,7 +48,8 @@ class ActionHandleRequest(Action):
             except crm.CrmUnavailable:
                 dispatcher.utter_message(response="utter_crm_unavailable")
             else:
-                dispatcher.utter_message(response="utter_anything_else")
+                if not any(e.get("event") == "pause" for e in events):
+                    dispatcher.utter_message(response="utter_anything_else")
         return events + [SlotSet(s, None) for s in REQUEST_SLOTS]
 
     @staticmethod
@@ -89,6 +92,9 @@ class ActionHandleRequest(Action):
     async def _order_status(self, dispatcher, tracker):
         order = await self._order(tracker)
         dispatcher.utter_message(text=format_order_status(order))
+        suggestion = await bought_together(order)
+        if suggestion:
+            dispatcher.utter_message(text=suggestion)
         return [SlotSet("order_state", order["status"])]
 
     async def _cancel_order(self, dispatcher, tracker):
@@ -257,20 +263,25 @@ class ActionHandleRequest(Action):
                                       f"update {day(ticket['updated_at'])}.")
 
     async def _complaint(self, dispatcher, tracker):
-        await self._support_ticket(dispatcher, tracker, "complaint", "Complaint")
+        return await self._support_ticket(dispatcher, tracker, "complaint", "Complaint")
 
     async def _report_problem(self, dispatcher, tracker):
-        await self._support_ticket(dispatcher, tracker, "report_problem", "Problem report")
+        return await self._support_ticket(dispatcher, tracker, "report_problem",
+                                          "Problem report")
 
     @staticmethod
     async def _support_ticket(dispatcher, tracker, category: str, label: str):
         description = tracker.get_slot("problem_description")
         if customer_id(tracker) is None:
             description += f"\n\nContact email (not verified): {tracker.get_slot('email')}"
-        await open_ticket(dispatcher, tracker, category=category,
-                          subject=f"{label}: {tracker.get_slot('problem_description')[:80]}",
-                          description=description,
-                          order_id=tracker.get_slot("order_id") if customer_id(tracker)
-                          else None,
-                          done="Thank you for telling us. I've opened ticket {number}; our team "
-                               "will look at it and reply by email.")
+        ticket = await open_ticket(
+            dispatcher, tracker, category=category,
+            subject=f"{label}: {tracker.get_slot('problem_description')[:80]}",
+            description=description,
+            order_id=tracker.get_slot("order_id") if customer_id(tracker) else None,
+            done="Thank you for telling us. I've opened ticket {number}; our team will look at "
+                 "it and reply by email.")
+        if ticket is not None and ticket["status"] == "escalated":
+            return await hand_over(dispatcher, tracker,
+                                   "The customer is waiting in the chat for a person.")
+        return []

@@ -18,7 +18,9 @@ def ticket_channel(tracker: Tracker) -> str:
 async def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, *, category: str,
                       subject: str, description: str, order_id: int | None = None,
                       done: str) -> dict | None:
-    """Create the ticket and tell the customer; `done` is said with the ticket number."""
+    """Create the ticket and tell the customer; `done` is said with the ticket number. A
+    ticket the CRM escalated at once (a high-value customer's complaint) is announced by the
+    handoff to a person instead."""
     body = {"channel": ticket_channel(tracker), "subject": subject[:300],
             "description": description[:100_000], "author_kind": "customer",
             "category": category, "conversation": channel_identity(tracker),
@@ -35,6 +37,6 @@ async def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, *, cat
             text="I can't reach our ticket system right now, but I've saved your request and "
                  "it will be filed automatically as soon as the system is back. You don't "
                  "need to send it again.")
-    else:
+    elif ticket["status"] != "escalated":
         dispatcher.utter_message(text=done.format(number=ticket["number"]))
     return ticket

@@ -18,8 +18,8 @@ CRM = str(ROOT / ".venv/bin/crm")
 RASA = str(ROOT / "bot/.venv/bin/rasa")
 MODEL = ROOT / "bot/models/assistant.tar.gz"
 ASSISTANT_SCOPES = ["identity:verify", "offers:show", "orders:read", "orders:write",
-                    "customers:read", "customers:write", "tickets:read", "tickets:write",
-                    "conversations:write"]
+                    "products:read", "customers:read", "customers:write", "tickets:read",
+                    "tickets:write", "conversations:write"]
 ADMIN = ("admin@test.example", "admin-password-1")
 RASA_TOKEN = "test-rasa-token"
 # Messaging channels, configured by bot/credentials.channels.yml from these variables; the
@@ -146,9 +146,11 @@ class Chat:
         self.stack, self.sender = stack, f"test-{uuid.uuid4().hex[:10]}"
         self.replies: list[str] = []
 
-    def say(self, text: str) -> str:
-        resp = httpx.post(f"{self.stack.rasa_url}/webhooks/rest/webhook",
-                          json={"sender": self.sender, "message": text}, timeout=60)
+    def say(self, text: str, metadata: dict | None = None) -> str:
+        body = {"sender": self.sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        resp = httpx.post(f"{self.stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
         resp.raise_for_status()
         said = "\n".join(m.get("text", "") for m in resp.json())
         self.replies.append(said)

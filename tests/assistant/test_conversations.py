@@ -1,10 +1,14 @@
 """Conversations through the real Rasa server, action server and CRM; each test checks what
 the customer was told and what changed in the CRM."""
 
+import sqlite3
 import time
+import uuid
 
 import httpx
 import pytest
+
+from tests.assistant.stack import Chat
 
 pytestmark = pytest.mark.slow
 
@@ -126,6 +130,82 @@ def test_handoff_escalates_with_transcript(chat, staff):
     assert ticket["status"] == "escalated"
     bodies = [m["body"] for m in staff.get(f"/tickets/{ticket['id']}/messages").json()["items"]]
     assert "hello" in bodies
+
+
+def test_two_misses_in_a_row_hand_over_to_a_person(chat, staff):
+    chat.say("hello")
+    assert "Did you mean" in chat.say("/nlu_fallback")  # first miss: likely requests
+    reply = chat.say("/nlu_fallback")  # not understood again
+    assert "asking a colleague" in reply and "queue" in reply and "TCK-" in reply
+    conv = staff.get("/conversations", params={"sender_id": chat.sender}).json()["items"][0]
+    ticket = staff.get("/tickets", params={"conversation_id": conv["id"]}).json()["items"][0]
+    assert ticket["status"] == "escalated"
+    bodies = [m["body"] for m in staff.get(f"/tickets/{ticket['id']}/messages").json()["items"]]
+    assert "The assistant did not understand the customer twice." in bodies
+    assert chat.say("is anyone there?") == ""  # paused: the assistant stays silent
+
+
+def test_a_high_value_customers_complaint_goes_to_a_person(stack, chat, staff):
+    n = uuid.uuid4().hex[:6]
+    vip = staff.post("/customers", json={
+        "name": "Vera Important", "email": f"vera.{n}@example.com", "address": {
+            "line1": "Ringstrasse 1", "city": "Vienna", "postal_code": "1010",
+            "country": "AT"}}).json()
+    product = staff.post("/products", json={"sku": f"V-{n}", "name": "Espresso machine",
+                                            "category": "coffee", "price": "899.00"}).json()
+    order = staff.post("/orders", json={"customer_id": vip["id"], "items": [
+        {"sku": product["sku"], "quantity": 1}]}).json()
+    others = [staff.post("/customers", json={"name": f"Other {i}",
+                                             "email": f"o{i}.{n}@example.com"}).json()
+              for i in range(4)]
+    # Batch scoring writes these; here the lifetime values are set directly: Vera's is the
+    # highest of the scored customers.
+    with sqlite3.connect(stack.tmp / "crm.db") as db:
+        db.executemany("INSERT INTO customer_scores (customer_id, name, value, model_version, "
+                       "scored_at) VALUES (?, 'clv', ?, 'test', CURRENT_TIMESTAMP)",
+                       [(vip["id"], 5000.0)] + [(c["id"], 100.0 + i)
+                                                 for i, c in enumerate(others)])
+    chat.say("/order_status")
+    chat.say(vip["email"])
+    assert "verified" in chat.say(order["number"])
+    assert "what happened" in chat.say("/complaint")
+    reply = chat.say("The machine leaks water all over the counter, the third one this year")
+    assert "queue" in reply and "TCK-" in reply and "reply by email" not in reply
+    ticket = staff.get("/tickets", params={"customer_id": vip["id"]}).json()["items"][0]
+    assert ticket["status"] == "escalated" and ticket["priority"] in ("high", "urgent")
+    assert ticket["category"] == "complaint"
+
+
+def test_a_signed_customer_token_verifies_at_session_start(stack, chat, shop, staff):
+    token = staff.post("/identity/customer-tokens",
+                       json={"customer_id": shop["customer"]["id"]}).json()["token"]
+    asked = chat.say("/order_status", metadata={"customer_token": token})
+    assert "Which order" in asked and "email address" not in asked
+    assert chat.slots()["customer_verified"] is True
+    answer = chat.say(shop["shipped"]["number"])
+    assert "DHL" in answer
+    forged = Chat(stack)
+    asked = forged.say("/order_status", metadata={"customer_token": token[:-6] + "AAAAAA"})
+    assert "email address" in asked
+    assert forged.slots()["customer_verified"] is False
+
+
+def test_order_status_suggests_what_is_often_bought_with_it(stack, chat, shop, staff):
+    n = uuid.uuid4().hex[:6]
+    grinder = shop["shipped"]["items"][0]["sku"]
+    beans = staff.post("/products", json={"sku": f"B-{n}", "name": "Espresso beans 1 kg",
+                                          "category": "coffee", "price": "24.00"}).json()
+    buyer = staff.post("/customers", json={
+        "name": "Sam Buyer", "email": f"sam.{n}@example.com", "address": {
+            "line1": "Hauptstrasse 9", "city": "Berlin", "postal_code": "10115",
+            "country": "DE"}}).json()
+    for _ in range(12):
+        staff.post("/orders", json={"customer_id": buyer["id"], "items": [
+            {"sku": grinder, "quantity": 1}, {"sku": beans["sku"], "quantity": 2}]})
+    stack.crm("models", "train", "associations", "--no-score")
+    chat.say("/order_status")
+    answer = verify(chat, shop, "shipped")
+    assert "DHL" in answer and "often add: Espresso beans 1 kg" in answer
 
 
 def test_invoice_link(chat, shop):
