@@ -115,6 +115,7 @@ class Stack:
         rasa_env = {**os.environ, **CHANNEL_SECRETS, "RASA_TELEMETRY_ENABLED": "false",
                     "TELEGRAM_API_URL": self.platforms.url,
                     "SLACK_API_URL": f"{self.platforms.url}/api/",
+                    "FACEBOOK_API_URL": f"{self.platforms.url}/graph",
                     "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
                     "TRACKER_DB": str(self.tmp / "tracker.db"),
                     "EVENTS_DB": str(self.tmp / "events.db")}
