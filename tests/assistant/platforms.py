@@ -1,12 +1,12 @@
-"""A stand-in for the messaging platforms' APIs (Telegram Bot API, Slack Web API) on a real
-local socket: it answers like the platform and records every call, so tests can see what the
-assistant sent."""
+"""A stand-in for the messaging platforms' APIs (Telegram Bot API, Slack Web API, Facebook's
+Graph API under /graph) on a real local socket: it answers like the platform and records every
+call, so tests can see what the assistant sent."""
 
 import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 TELEGRAM = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>\w+)$")
 BOT_USER = {"id": 777, "is_bot": True, "first_name": "Shop", "username": "shop_assistant_bot"}
@@ -14,7 +14,8 @@ BOT_USER = {"id": 777, "is_bot": True, "first_name": "Shop", "username": "shop_a
 
 class Platforms:
     def __init__(self):
-        self.calls: list[tuple[str, dict]] = []
+        # (path, query, body) of every call, in order
+        self.calls: list[tuple[str, dict, dict]] = []
         self._lock = threading.Lock()
         platforms = self
 
@@ -28,9 +29,11 @@ class Platforms:
                 kind = self.headers.get("Content-Type", "")
                 body = (json.loads(raw or "{}") if "json" in kind else
                         {k: v[0] for k, v in parse_qs(raw).items()})
+                url = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 with platforms._lock:
-                    platforms.calls.append((self.path, body))
-                self._answer(platforms.answer(self.path, body))
+                    platforms.calls.append((url.path, query, body))
+                self._answer(platforms.answer(url.path, body))
 
             do_GET = do_POST
 
@@ -60,12 +63,21 @@ class Platforms:
             return {"ok": True, "result": True}
         if path.startswith("/api/"):  # Slack Web API
             return {"ok": True, "channel": body.get("channel"), "ts": "1700000000.000200"}
+        if path == "/graph/me/messages":  # Facebook's Send API: a message or a sender action
+            answer = {"recipient_id": body.get("recipient", {}).get("id")}
+            if "message" in body:
+                answer["message_id"] = f"m_{len(self.calls)}"
+            return answer
         return {"ok": False}
 
     def sent(self, prefix: str) -> list[dict]:
         with self._lock:
-            return [body for path, body in self.calls if path.startswith(prefix)
+            return [body for path, _query, body in self.calls if path.startswith(prefix)
                     or path.endswith(prefix)]
+
+    def queries(self, prefix: str) -> list[dict]:
+        with self._lock:
+            return [query for path, query, _body in self.calls if path.startswith(prefix)]
 
     def close(self):
         self.server.shutdown()

@@ -90,8 +90,9 @@ class Stack:
         wait_until(lambda: httpx.get(f"{self.crm_url}/health").status_code == 200, "the CRM",
                    180, proc)
 
-    def start_events(self) -> None:
-        self._start("events", [CRM, "events", "consume", "--interval", "0.5"], self.env)
+    def start_events(self, name: str = "events", source: str | None = None) -> None:
+        env = {**self.env, "CRM_EVENTS_SOURCE": source} if source else self.env
+        self._start(name, [CRM, "events", "consume", "--interval", "0.5"], env)
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name)
@@ -112,20 +113,26 @@ class Stack:
                                           "--port", str(self.actions_port)], actions_env)
         wait_until(lambda: httpx.get(f"http://127.0.0.1:{self.actions_port}/health")
                    .status_code == 200, "the action server", 120, actions)
+        self.start_rasa("rasa", self.rasa_port, "bot/endpoints.yml")
+
+    def start_rasa(self, name: str, port: int, endpoints: str, **env: str) -> subprocess.Popen:
+        """A Rasa server with every channel; `env` adds to or overrides its environment."""
         rasa_env = {**os.environ, **CHANNEL_SECRETS, "RASA_TELEMETRY_ENABLED": "false",
                     "TELEGRAM_API_URL": self.platforms.url,
                     "SLACK_API_URL": f"{self.platforms.url}/api/",
+                    "FACEBOOK_API_URL": f"{self.platforms.url}/graph",
                     "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
                     "TRACKER_DB": str(self.tmp / "tracker.db"),
-                    "EVENTS_DB": str(self.tmp / "events.db")}
-        rasa = self._start("rasa", [RASA, "run", "--model", str(MODEL), "--enable-api",
-                                    "--auth-token", RASA_TOKEN, "--cors", "*",
-                                    "--endpoints", "bot/endpoints.yml",
-                                    "--credentials", "bot/credentials.channels.yml",
-                                    "--port", str(self.rasa_port)], rasa_env)
-        status = f"{self.rasa_url}/status"
+                    "EVENTS_DB": str(self.tmp / "events.db"), **env}
+        rasa = self._start(name, [RASA, "run", "--model", str(MODEL), "--enable-api",
+                                  "--auth-token", RASA_TOKEN, "--cors", "*",
+                                  "--endpoints", endpoints,
+                                  "--credentials", "bot/credentials.channels.yml",
+                                  "--port", str(port)], rasa_env)
+        status = f"http://127.0.0.1:{port}/status"
         wait_until(lambda: httpx.get(status, params={"token": RASA_TOKEN}).json().get("model_id"),
-                   "the Rasa server", 600, rasa)
+                   f"the Rasa server ({name})", 600, rasa)
+        return rasa
 
     def staff(self) -> httpx.Client:
         token = httpx.post(f"{self.crm_url}/api/v1/auth/token",

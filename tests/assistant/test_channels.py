@@ -80,28 +80,98 @@ def test_slack_message_in_and_reply_out(stack):
     assert "shop's assistant" in posted[-1]["text"]
 
 
-def test_facebook_checks_the_signature(stack):
-    sender = f"fb-{uuid.uuid4().hex[:8]}"
-    body = json.dumps({"object": "page", "entry": [{"id": "P1", "time": 1, "messaging": [{
-        "sender": {"id": sender}, "recipient": {"id": "P1"}, "timestamp": 1,
-        "message": {"mid": "mid.1", "text": "is anyone there?"}}]}]})
-    url = f"{stack.rasa_url}/webhooks/facebook/webhook"
-    headers = {"Content-Type": "application/json"}
-    bad = httpx.post(url, content=body, headers={**headers, "X-Hub-Signature": "sha1=" + "0" * 40})
-    assert bad.text == "not validated"  # Rasa answers 200 but drops the message
+def _facebook_post(stack, messaging: dict, secret: str):
+    """A page webhook as Facebook sends it, signed with `secret` (HMAC-SHA1 of the body in
+    X-Hub-Signature, the header Rasa checks)."""
+    body = json.dumps({"object": "page", "entry": [
+        {"id": "P1", "time": int(time.time() * 1000), "messaging": [messaging]}]})
+    signature = "sha1=" + hmac.new(secret.encode(), body.encode(), hashlib.sha1).hexdigest()
+    return httpx.post(f"{stack.rasa_url}/webhooks/facebook/webhook", content=body, timeout=60,
+                      headers={"Content-Type": "application/json", "X-Hub-Signature": signature})
+
+
+def _facebook_event(sender: str, **event) -> dict:
+    return {"sender": {"id": sender}, "recipient": {"id": "P1"},
+            "timestamp": int(time.time() * 1000), **event}
+
+
+def _sent_to(stack, sender: str) -> list[dict]:
+    return [b for b in stack.platforms.sent("/graph/me/messages")
+            if b["recipient"]["id"] == sender]
+
+
+def _user_events(stack, sender: str) -> list[dict]:
     tracker = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
                         params={"token": RASA_TOKEN}, timeout=30).json()
-    assert not [e for e in tracker["events"] if e["event"] == "user"]
-    signature = "sha1=" + hmac.new(CHANNEL_SECRETS["FACEBOOK_SECRET"].encode(), body.encode(),
-                                   hashlib.sha1).hexdigest()
-    good = httpx.post(url, content=body, timeout=60,
-                      headers={**headers, "X-Hub-Signature": signature})
-    # Accepted; handling it starts with a call to Facebook's Graph API, which has a fixed
-    # address and no network to reach here (docs/channels.md).
-    assert good.text != "not validated"
-    # The verification handshake answers Facebook's challenge only with the right token.
-    challenge = httpx.get(url, params={"hub.verify_token": "fb-verify",
+    return [e for e in tracker["events"] if e["event"] == "user"]
+
+
+def test_facebook_message_in_and_reply_out(stack):
+    sender = str(uuid.uuid4().int % 10**16)  # page-scoped ids are digits
+    hello = _facebook_event(sender, message={"mid": f"m_{sender}", "text": "hello"})
+    forged = _facebook_post(stack, hello, "not-the-secret")
+    assert forged.text == "not validated"  # Rasa answers 200 but drops the message
+    assert not _sent_to(stack, sender) and not _user_events(stack, sender)
+
+    resp = _facebook_post(stack, hello, CHANNEL_SECRETS["FACEBOOK_SECRET"])
+    assert resp.status_code == 200 and resp.text == "success"
+    calls = _sent_to(stack, sender)
+    # Rasa marks the message seen and shows typing while the assistant answers.
+    assert [c.get("sender_action") for c in calls[:2]] == ["mark_seen", "typing_on"]
+    assert calls[-1].get("sender_action") == "typing_off"
+    replies = [c for c in calls if "message" in c]
+    assert replies and replies[0]["messaging_type"] == "RESPONSE"
+    assert "shop's assistant" in replies[0]["message"]["text"]
+    assert {q.get("access_token") for q in stack.platforms.queries("/graph/")} == {
+        CHANNEL_SECRETS["FACEBOOK_PAGE_ACCESS_TOKEN"]}
+    [user] = _user_events(stack, sender)
+    assert user["text"] == "hello" and user["input_channel"] == "facebook"
+
+    # An agent's reply, as the CRM sends it, reaches the customer on Messenger.
+    resp = httpx.post(f"{stack.rasa_url}/conversations/{sender}/tracker/events",
+                      params={"output_channel": "latest", "execute_side_effects": "true",
+                              "token": RASA_TOKEN},
+                      json={"event": "bot", "text": "Hello, Anna here."}, timeout=60)
+    assert resp.status_code == 200, resp.text
+    assert _sent_to(stack, sender)[-1]["message"] == {"text": "Hello, Anna here."}
+
+
+def test_facebook_buttons_postbacks_and_quick_replies(stack):
+    sender = str(uuid.uuid4().int % 10**16)
+    secret = CHANNEL_SECRETS["FACEBOOK_SECRET"]
+    # A tapped button arrives as a postback carrying the button's payload.
+    _facebook_post(stack, _facebook_event(sender, postback={
+        "title": "Something else", "payload": "/out_of_scope", "mid": f"m_{sender}_1"}), secret)
+    [reply] = [c["message"] for c in _sent_to(stack, sender) if "message" in c]
+    template = reply["attachment"]["payload"]
+    assert template["template_type"] == "button"
+    assert {"type": "postback", "title": "Where is my order?",
+            "payload": "/order_status"} in template["buttons"]
+    # A quick reply is a message whose payload, not its text, is what the customer chose.
+    _facebook_post(stack, _facebook_event(sender, message={
+        "mid": f"m_{sender}_2", "text": "Who am I talking to?",
+        "quick_reply": {"payload": "/bot_challenge"}}), secret)
+    last = [c["message"] for c in _sent_to(stack, sender) if "message" in c][-1]
+    assert "automated assistant" in last["text"]
+    users = _user_events(stack, sender)
+    assert [(u["text"], u["parse_data"]["intent"]["name"]) for u in users] == [
+        ("/out_of_scope", "out_of_scope"), ("/bot_challenge", "bot_challenge")]
+
+
+def test_facebook_verification_handshake(stack):
+    url = f"{stack.rasa_url}/webhooks/facebook/webhook"
+    challenge = httpx.get(url, params={"hub.verify_token": CHANNEL_SECRETS["FACEBOOK_VERIFY"],
                                        "hub.challenge": "42", "hub.mode": "subscribe"})
     assert challenge.text == "42"
     wrong = httpx.get(url, params={"hub.verify_token": "guess", "hub.challenge": "42"})
     assert wrong.text != "42"
+
+
+def test_facebook_empty_api_url_means_the_graph_api():
+    from bot.connectors.facebook import FacebookInput
+
+    keys = {"verify": "v", "secret": "s", "page-access-token": "t"}
+    default = FacebookInput.from_credentials({**keys, "api_url": ""}).get_output_channel()
+    assert default.messenger_client.graph_url.startswith("https://graph.facebook.com/v")
+    local = FacebookInput.from_credentials({**keys, "api_url": "http://127.0.0.1:9/graph/"})
+    assert local.get_output_channel().messenger_client.graph_url == "http://127.0.0.1:9/graph"

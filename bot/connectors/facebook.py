@@ -1,0 +1,69 @@
+"""Rasa 3.6's Facebook Messenger connector, with the Graph API address settable (`api_url`),
+e.g. to pin a Graph API version or to point at a recording stand-in in tests.
+
+Rasa's class builds its Messenger client inside the webhook handler, and the client library
+(fbmessenger) fixes the address to graph.facebook.com with an old API version, so the webhook
+route is declared here again; the signature check, the verification handshake and the
+handling of messages and postbacks are Rasa's own. An empty `api_url` means the real Graph API.
+"""
+
+import logging
+from typing import Any
+
+from fbmessenger import MessengerClient
+from rasa.core.channels import facebook
+from sanic import Blueprint, response
+
+log = logging.getLogger(__name__)
+
+
+def messenger_client(page_access_token: str, api_url: str | None) -> MessengerClient:
+    client = MessengerClient(page_access_token)
+    if api_url:
+        client.graph_url = api_url.rstrip("/")
+    return client
+
+
+class Messenger(facebook.Messenger):
+    def __init__(self, page_access_token, on_new_message, api_url: str | None = None) -> None:
+        super().__init__(page_access_token, on_new_message)
+        self.client = messenger_client(page_access_token, api_url)
+
+
+class FacebookInput(facebook.FacebookInput):
+    api_url: str | None = None
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "FacebookInput":
+        channel = super().from_credentials(credentials)
+        channel.api_url = (credentials or {}).get("api_url") or None
+        return channel
+
+    def get_output_channel(self) -> facebook.MessengerBot:
+        return facebook.MessengerBot(messenger_client(self.fb_access_token, self.api_url))
+
+    def blueprint(self, on_new_message) -> Blueprint:
+        webhook = Blueprint("fb_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_request):
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request):
+            if request.args.get("hub.verify_token") == self.fb_verify:
+                return response.text(request.args.get("hub.challenge"))
+            return response.text("failure, invalid token")
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request):
+            signature = request.headers.get("X-Hub-Signature") or ""
+            if not self.validate_hub_signature(self.fb_secret, request.body, signature):
+                log.warning("Facebook webhook request with a wrong signature: check the app "
+                            "secret (FACEBOOK_SECRET)")
+                return response.text("not validated")
+            messenger = Messenger(self.fb_access_token, on_new_message, self.api_url)
+            await messenger.handle(request.json, self.get_metadata(request))
+            return response.text("success")
+
+        return webhook
