@@ -3,10 +3,16 @@ e.g. to pin a Graph API version or to point at a recording stand-in in tests.
 
 Rasa's class builds its Messenger client inside the webhook handler, and the client library
 (fbmessenger) fixes the address to graph.facebook.com with an old API version, so the webhook
-route is declared here again; the signature check, the verification handshake and the
-handling of messages and postbacks are Rasa's own. An empty `api_url` means the real Graph API.
+route is declared here again; the verification handshake and the handling of messages and
+postbacks are Rasa's own. An empty `api_url` means the real Graph API.
+
+The signature check is this module's: Facebook signs with SHA-256 (X-Hub-Signature-256) and,
+for older apps, SHA-1 (X-Hub-Signature). Rasa's check reads only the SHA-1 header, takes the
+hash function from the header itself, and compares with `==`.
 """
 
+import hashlib
+import hmac
 import logging
 from typing import Any
 
@@ -15,6 +21,16 @@ from rasa.core.channels import facebook
 from sanic import Blueprint, response
 
 log = logging.getLogger(__name__)
+
+
+def signed_by_facebook(app_secret: str, body: bytes, headers) -> bool:
+    for header, algorithm in (("X-Hub-Signature-256", hashlib.sha256),
+                              ("X-Hub-Signature", hashlib.sha1)):
+        given = headers.get(header)
+        if given:
+            expected = hmac.new(app_secret.encode(), body, algorithm).hexdigest()
+            return hmac.compare_digest(given.partition("=")[2], expected)
+    return False
 
 
 def messenger_client(page_access_token: str, api_url: str | None) -> MessengerClient:
@@ -57,8 +73,7 @@ class FacebookInput(facebook.FacebookInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request):
-            signature = request.headers.get("X-Hub-Signature") or ""
-            if not self.validate_hub_signature(self.fb_secret, request.body, signature):
+            if not signed_by_facebook(self.fb_secret, request.body, request.headers):
                 log.warning("Facebook webhook request with a wrong signature: check the app "
                             "secret (FACEBOOK_SECRET)")
                 return response.text("not validated")

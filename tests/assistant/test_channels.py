@@ -80,14 +80,16 @@ def test_slack_message_in_and_reply_out(stack):
     assert "shop's assistant" in posted[-1]["text"]
 
 
-def _facebook_post(stack, messaging: dict, secret: str):
-    """A page webhook as Facebook sends it, signed with `secret` (HMAC-SHA1 of the body in
-    X-Hub-Signature, the header Rasa checks)."""
+def _facebook_post(stack, messaging: dict, secret: str, algorithm: str = "sha256"):
+    """A page webhook as Facebook sends it, signed with `secret`: HMAC-SHA256 of the body in
+    X-Hub-Signature-256, or HMAC-SHA1 in X-Hub-Signature (older apps)."""
     body = json.dumps({"object": "page", "entry": [
         {"id": "P1", "time": int(time.time() * 1000), "messaging": [messaging]}]})
-    signature = "sha1=" + hmac.new(secret.encode(), body.encode(), hashlib.sha1).hexdigest()
+    digest = hmac.new(secret.encode(), body.encode(), getattr(hashlib, algorithm)).hexdigest()
+    header = "X-Hub-Signature-256" if algorithm == "sha256" else "X-Hub-Signature"
     return httpx.post(f"{stack.rasa_url}/webhooks/facebook/webhook", content=body, timeout=60,
-                      headers={"Content-Type": "application/json", "X-Hub-Signature": signature})
+                      headers={"Content-Type": "application/json",
+                               header: f"{algorithm}={digest}"})
 
 
 def _facebook_event(sender: str, **event) -> dict:
@@ -110,7 +112,10 @@ def test_facebook_message_in_and_reply_out(stack):
     sender = str(uuid.uuid4().int % 10**16)  # page-scoped ids are digits
     hello = _facebook_event(sender, message={"mid": f"m_{sender}", "text": "hello"})
     forged = _facebook_post(stack, hello, "not-the-secret")
-    assert forged.text == "not validated"  # Rasa answers 200 but drops the message
+    assert forged.text == "not validated"  # answered 200, but the message is dropped
+    unsigned = httpx.post(f"{stack.rasa_url}/webhooks/facebook/webhook", json={
+        "object": "page", "entry": [{"id": "P1", "time": 1, "messaging": [hello]}]})
+    assert unsigned.text == "not validated"
     assert not _sent_to(stack, sender) and not _user_events(stack, sender)
 
     resp = _facebook_post(stack, hello, CHANNEL_SECRETS["FACEBOOK_SECRET"])
@@ -139,9 +144,11 @@ def test_facebook_message_in_and_reply_out(stack):
 def test_facebook_buttons_postbacks_and_quick_replies(stack):
     sender = str(uuid.uuid4().int % 10**16)
     secret = CHANNEL_SECRETS["FACEBOOK_SECRET"]
-    # A tapped button arrives as a postback carrying the button's payload.
+    # A tapped button arrives as a postback carrying the button's payload (signed the older
+    # way here: SHA-1 in X-Hub-Signature).
     _facebook_post(stack, _facebook_event(sender, postback={
-        "title": "Something else", "payload": "/out_of_scope", "mid": f"m_{sender}_1"}), secret)
+        "title": "Something else", "payload": "/out_of_scope", "mid": f"m_{sender}_1"}), secret,
+        algorithm="sha1")
     [reply] = [c["message"] for c in _sent_to(stack, sender) if "message" in c]
     template = reply["attachment"]["payload"]
     assert template["template_type"] == "button"
