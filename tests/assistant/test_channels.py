@@ -165,6 +165,26 @@ def test_facebook_buttons_postbacks_and_quick_replies(stack):
         ("/out_of_scope", "out_of_scope"), ("/bot_challenge", "bot_challenge")]
 
 
+def test_facebook_long_button_lists_become_quick_replies(stack, shop, staff):
+    order = staff.post("/orders", json={"customer_id": shop["customer"]["id"], "items": [
+        {"sku": shop["paid"]["items"][0]["sku"], "quantity": 1}]}).json()
+    for step in ({"to": "paid"}, {"to": "shipped", "carrier": "DHL", "tracking_number": "1Z9",
+                                  "expected_delivery": "2099-01-15"}, {"to": "delivered"}):
+        assert staff.post(f"/orders/{order['id']}/transitions", json=step).status_code == 200
+    sender = str(uuid.uuid4().int % 10**16)
+    for i, text in enumerate(("/return_refund", shop["customer"]["email"], order["number"])):
+        _facebook_post(stack, _facebook_event(sender, message={"mid": f"m_{sender}_{i}",
+                                                               "text": text}),
+                       CHANNEL_SECRETS["FACEBOOK_SECRET"])
+    asked = [c["message"] for c in _sent_to(stack, sender) if "message" in c][-1]
+    # Four reasons: more than a button template holds.
+    assert asked["text"] == "Why would you like to return it?"
+    assert [q["payload"] for q in asked["quick_replies"]] == [
+        "It arrived damaged or faulty", "I received the wrong item",
+        "It doesn't fit or is not as expected", "I changed my mind"]
+    assert all(len(q["title"]) <= 20 for q in asked["quick_replies"])
+
+
 def test_facebook_verification_handshake(stack):
     url = f"{stack.rasa_url}/webhooks/facebook/webhook"
     challenge = httpx.get(url, params={"hub.verify_token": CHANNEL_SECRETS["FACEBOOK_VERIFY"],
