@@ -5,6 +5,8 @@
 - The webhook is registered once, when the server starts. Rasa's class registers it inside
   every `get_output_channel()` with `asyncio.run`, which fails inside a running event loop, so
   an agent's reply sent with `output_channel=latest` could not reach a Telegram customer.
+- One Bot API client serves the server's lifetime and is closed when it stops. Rasa's class
+  makes a client per message and never closes it, leaking a connection pool each time.
 """
 
 from typing import Any
@@ -32,9 +34,12 @@ class TelegramInput(telegram.TelegramInput):
         super().__init__(access_token, verify, webhook_url, debug_mode)
         self.server = TelegramAPIServer.from_base(api_url.rstrip("/")) if api_url \
             else TELEGRAM_PRODUCTION
+        self._output: TelegramOutput | None = None
 
     def get_output_channel(self) -> TelegramOutput:
-        return TelegramOutput(self.access_token, self.server)
+        if self._output is None:
+            self._output = TelegramOutput(self.access_token, self.server)
+        return self._output
 
     def blueprint(self, on_new_message):
         webhook = super().blueprint(on_new_message)
@@ -43,5 +48,10 @@ class TelegramInput(telegram.TelegramInput):
         async def register_webhook(_app, _loop) -> None:
             if self.webhook_url:
                 await self.get_output_channel().set_webhook(url=self.webhook_url)
+
+        @webhook.listener("before_server_stop")
+        async def close_client(_app, _loop) -> None:
+            if self._output is not None:
+                await self._output.close()
 
         return webhook
