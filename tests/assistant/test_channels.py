@@ -11,6 +11,7 @@ import uuid
 import httpx
 import pytest
 
+from tests.assistant.conftest import SHIPPED, place_order
 from tests.assistant.stack import CHANNEL_SECRETS, RASA_TOKEN
 
 pytestmark = pytest.mark.slow
@@ -166,11 +167,8 @@ def test_facebook_buttons_postbacks_and_quick_replies(stack):
 
 
 def test_facebook_long_button_lists_become_quick_replies(stack, shop, staff):
-    order = staff.post("/orders", json={"customer_id": shop["customer"]["id"], "items": [
-        {"sku": shop["paid"]["items"][0]["sku"], "quantity": 1}]}).json()
-    for step in ({"to": "paid"}, {"to": "shipped", "carrier": "DHL", "tracking_number": "1Z9",
-                                  "expected_delivery": "2099-01-15"}, {"to": "delivered"}):
-        assert staff.post(f"/orders/{order['id']}/transitions", json=step).status_code == 200
+    order = place_order(staff, shop["customer"], shop["sku"],
+                        steps=({"to": "paid"}, SHIPPED, {"to": "delivered"}))
     sender = str(uuid.uuid4().int % 10**16)
     for i, text in enumerate(("/return_refund", shop["customer"]["email"], order["number"])):
         _facebook_post(stack, _facebook_event(sender, message={"mid": f"m_{sender}_{i}",

@@ -3,11 +3,11 @@ the customer was told and what changed in the CRM."""
 
 import sqlite3
 import time
-import uuid
 
 import httpx
 import pytest
 
+from tests.assistant.conftest import new_customer, new_product, place_order
 from tests.assistant.stack import Chat
 
 pytestmark = pytest.mark.slow
@@ -146,18 +146,9 @@ def test_two_misses_in_a_row_hand_over_to_a_person(chat, staff):
 
 
 def test_a_high_value_customers_complaint_goes_to_a_person(stack, chat, staff):
-    n = uuid.uuid4().hex[:6]
-    vip = staff.post("/customers", json={
-        "name": "Vera Important", "email": f"vera.{n}@example.com", "address": {
-            "line1": "Ringstrasse 1", "city": "Vienna", "postal_code": "1010",
-            "country": "AT"}}).json()
-    product = staff.post("/products", json={"sku": f"V-{n}", "name": "Espresso machine",
-                                            "category": "coffee", "price": "899.00"}).json()
-    order = staff.post("/orders", json={"customer_id": vip["id"], "items": [
-        {"sku": product["sku"], "quantity": 1}]}).json()
-    others = [staff.post("/customers", json={"name": f"Other {i}",
-                                             "email": f"o{i}.{n}@example.com"}).json()
-              for i in range(4)]
+    vip = new_customer(staff, "Vera Important")
+    order = place_order(staff, vip, new_product(staff, "Espresso machine", "899.00")["sku"])
+    others = [new_customer(staff, f"Other {i}") for i in range(4)]
     # Batch scoring writes these; here the lifetime values are set directly: Vera's is the
     # highest of the scored customers.
     with sqlite3.connect(stack.tmp / "crm.db") as db:
@@ -191,17 +182,10 @@ def test_a_signed_customer_token_verifies_at_session_start(stack, chat, shop, st
 
 
 def test_order_status_suggests_what_is_often_bought_with_it(stack, chat, shop, staff):
-    n = uuid.uuid4().hex[:6]
-    grinder = shop["shipped"]["items"][0]["sku"]
-    beans = staff.post("/products", json={"sku": f"B-{n}", "name": "Espresso beans 1 kg",
-                                          "category": "coffee", "price": "24.00"}).json()
-    buyer = staff.post("/customers", json={
-        "name": "Sam Buyer", "email": f"sam.{n}@example.com", "address": {
-            "line1": "Hauptstrasse 9", "city": "Berlin", "postal_code": "10115",
-            "country": "DE"}}).json()
+    beans = new_product(staff, "Espresso beans 1 kg", "24.00")["sku"]
+    buyer = new_customer(staff, "Sam Buyer")
     for _ in range(12):
-        staff.post("/orders", json={"customer_id": buyer["id"], "items": [
-            {"sku": grinder, "quantity": 1}, {"sku": beans["sku"], "quantity": 2}]})
+        place_order(staff, buyer, shop["sku"], beans)
     stack.crm("models", "train", "associations", "--no-score")
     chat.say("/order_status")
     answer = verify(chat, shop, "shipped")
