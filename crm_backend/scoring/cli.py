@@ -36,15 +36,24 @@ def train(
     horizon_days: Annotated[int | None, typer.Option(help="Churn horizon / holdout days")]
     = None,
     no_score: Annotated[bool, typer.Option("--no-score", help="Skip batch scoring")] = False,
+    if_untrained: Annotated[bool, typer.Option(
+        "--if-untrained", help="Do nothing if any model version exists")] = False,
     as_json: JsonOption = False,
 ):
     """Train, evaluate and register models, then batch-score every customer."""
+    from sqlalchemy import select
+
     from crm_backend.core.db import get_sessionmaker
     from crm_backend.scoring import pipeline
-    from crm_backend.scoring.models import ModelName
+    from crm_backend.scoring.models import ModelName, ModelVersion
 
     if name is not None and name not in ModelName.__members__:
         _fail(f"unknown model {name!r}; choose one of {', '.join(ModelName)}")
+    if if_untrained:
+        with get_sessionmaker()() as session:
+            if session.scalar(select(ModelVersion.id).limit(1)) is not None:
+                console.print("Models are trained already; nothing to do.")
+                return
     with get_sessionmaker()() as session, Progress(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
             TimeElapsedColumn(), console=console) as bar:

@@ -165,6 +165,8 @@ def test_models_train_list_and_rollback_commands(engine, tmp_path):
     assert trained.exit_code == 0, trained.output
     assert json.loads(trained.stdout)["models"]["segments"]["version"] == 1
     runner.invoke(app, ["models", "train", "segments", "--no-score"])
+    skipped = runner.invoke(app, ["models", "train", "--if-untrained"])
+    assert skipped.exit_code == 0 and "nothing to do" in skipped.stderr
     listed = json.loads(runner.invoke(app, ["models", "list", "--json"]).stdout)["models"]
     assert [(m["version"], m["active"]) for m in listed] == [(1, False), (2, True)]
     assert runner.invoke(app, ["models", "rollback", "segments"]).exit_code == 0
