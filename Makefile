@@ -73,7 +73,7 @@ run: install
 	@test -f $(MODEL) || $(MAKE) --no-print-directory train
 	@# A new key whenever the assistant's scopes change.
 	@test -s var/assistant-api-key -a "$$(cat var/assistant-api-key.scopes 2>/dev/null)" = "$(ASSISTANT_SCOPES)" \
-	  || { $(CRM) apikeys create assistant $(foreach s,$(ASSISTANT_SCOPES),--scope $(s)) > var/assistant-api-key \
+	  || { $(CRM) apikeys create assistant --replace $(foreach s,$(ASSISTANT_SCOPES),--scope $(s)) > var/assistant-api-key \
 	       && echo "$(ASSISTANT_SCOPES)" > var/assistant-api-key.scopes; }
 	@test -s var/rasa-token || python3 -c 'import secrets; print(secrets.token_hex(24))' > var/rasa-token
 	@echo "CRM: http://localhost:$(CRM_PORT)  (API docs at /docs; demo sign-in agent@example.com / demo-password-1)"

@@ -139,19 +139,26 @@ def apikeys_revoke(key_id: int):
 def apikeys_create(
     name: str,
     scopes: Annotated[list[str], typer.Option("--scope", help="Repeat for each permission")],
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="If a key of this name exists, give it a new secret and these "
+                          "scopes; its old secret stops working")] = False,
 ):
     """Create a service API key and print it once (on stdout, for scripts)."""
     from crm_backend.auth import service
     from crm_backend.auth.permissions import Permission
     from crm_backend.core.db import get_sessionmaker
+    from crm_backend.core.errors import AppError
 
     unknown = [s for s in scopes if s not in Permission._value2member_map_]
     if unknown:
         fail(f"unknown scope(s) {', '.join(unknown)}; see docs/permissions.md")
     with get_sessionmaker()() as session:
-        row, key = service.create_api_key(session=session, name=name,
-                                          scopes=[Permission(s) for s in scopes],
-                                          created_by_id=None)
+        try:
+            row, key = service.create_api_key(session=session, name=name,
+                                              scopes=[Permission(s) for s in scopes],
+                                              created_by_id=None, replace=replace)
+        except AppError as exc:
+            fail(f"{exc.message} (--replace gives it a new secret)")
         session.commit()
     console.print(f"API key {row.name!r} created with scopes: {', '.join(row.scopes)}")
     print(key)

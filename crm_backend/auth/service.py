@@ -48,11 +48,18 @@ def update_user(*, session: Session, user: User, changes: dict) -> User:
 
 
 def create_api_key(*, session: Session, name: str, scopes: list[Permission],
-                   created_by_id: int | None) -> tuple[ApiKey, str]:
+                   created_by_id: int | None, replace: bool = False) -> tuple[ApiKey, str]:
+    """A new key. With `replace`, a key of that name gets a new secret and these scopes
+    instead (its old secret stops working); without, an existing name is a conflict."""
     key, prefix, digest = new_api_key()
-    row = ApiKey(name=name, prefix=prefix, key_hash=digest,
-                 scopes=sorted(str(s) for s in scopes), created_by_id=created_by_id)
-    session.add(row)
+    row = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if row is not None and not replace:
+        raise Conflict(f"An API key named {name!r} exists; revoke it, or replace its secret.")
+    if row is None:
+        row = ApiKey(name=name, created_by_id=created_by_id)
+        session.add(row)
+    row.prefix, row.key_hash, row.revoked_at = prefix, digest, None
+    row.scopes = sorted(str(s) for s in scopes)
     session.flush()
     return row, key
 

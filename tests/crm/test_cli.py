@@ -36,6 +36,18 @@ def test_apikeys_create_prints_a_working_key(engine, anon):
     assert bad.exit_code == 1 and "unknown scope" in bad.output
 
 
+def test_apikeys_replace_gives_a_new_secret_and_scopes(engine, anon):
+    args = ["apikeys", "create", "assistant", "--scope", "customers:read"]
+    old = runner.invoke(app, args).stdout.strip().splitlines()[-1]
+    again = runner.invoke(app, args)
+    assert again.exit_code == 1 and "--replace" in again.output
+    new = runner.invoke(app, [*args, "--scope", "tickets:read", "--replace"])
+    assert new.exit_code == 0, new.output
+    key = new.stdout.strip().splitlines()[-1]
+    assert anon.get("/api/v1/customers", headers={"X-API-Key": old}).status_code == 401
+    assert anon.get("/api/v1/tickets", headers={"X-API-Key": key}).status_code == 200
+
+
 def test_users_and_keys_are_listed_and_keys_revoked(engine, anon):
     runner.invoke(app, ["users", "create", "list.me@staff.example", "--role", "analyst",
                         "--password", "a long password"])
