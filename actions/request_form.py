@@ -78,6 +78,35 @@ def required_for(request: str | None, verified: bool, order_state: str | None) -
     return needs
 
 
+def is_bare_answer(text: str, asked: str | None) -> bool:
+    """Whether a message is the email address or order number that was asked for, with at
+    most two other words ("it's ORD-000123")."""
+    pattern = {"email": EMAIL, "order_number": ORDER}.get(asked or "")
+    if pattern is None or text.startswith("/") or not pattern.search(text):
+        return False
+    return len(re.findall(r"[^\W\d_]+", pattern.sub(" ", text))) <= 2
+
+
+def restore_request(tracker: Tracker) -> dict:
+    """An email address or order number typed in answer is an answer, whatever intent NLU
+    read in it (addresses are arbitrary strings), so it must not switch the request. Rasa
+    has already set the slot from the intent; this puts back the value it had before the
+    message, in the tracker and as the slot to return."""
+    if not is_bare_answer((tracker.latest_message or {}).get("text") or "",
+                          tracker.get_slot("requested_slot")):
+        return {}
+    before = value_at_message = None
+    for event in tracker.events:
+        if event.get("event") == "user":
+            value_at_message = before
+        elif event.get("event") == "slot" and event.get("name") == "request":
+            before = event.get("value")
+    if value_at_message is None or value_at_message == tracker.get_slot("request"):
+        return {}
+    tracker.slots["request"] = value_at_message
+    return {"request": value_at_message}
+
+
 class ValidateRequestForm(FormValidationAction):
     def name(self) -> str:
         return "validate_request_form"
@@ -103,6 +132,16 @@ class ValidateRequestForm(FormValidationAction):
 
     async def validate_email(self, value: Any, dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> dict:
+        kept = restore_request(tracker)
+        return {**await self._email(value, dispatcher, tracker), **kept}
+
+    async def validate_order_number(self, value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: DomainDict) -> dict:
+        kept = restore_request(tracker)
+        return {**await self._order_number(value, dispatcher, tracker), **kept}
+
+    @staticmethod
+    async def _email(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict:
         match = EMAIL.search(str(value or ""))
         if not match:
             dispatcher.utter_message(text="That doesn't look like an email address. "
@@ -116,8 +155,9 @@ class ValidateRequestForm(FormValidationAction):
             return await verify_pair(dispatcher, tracker, email, order_number)
         return {"email": email}
 
-    async def validate_order_number(self, value: Any, dispatcher: CollectingDispatcher,
-                                    tracker: Tracker, domain: DomainDict) -> dict:
+    @staticmethod
+    async def _order_number(value: Any, dispatcher: CollectingDispatcher,
+                            tracker: Tracker) -> dict:
         number = normalize_order_number(str(value or ""))
         if not number:
             dispatcher.utter_message(text="Order numbers look like ORD-000123. Could you check "

@@ -3,13 +3,16 @@
 import asyncio
 
 import pytest
+from rasa_sdk import Tracker
 
 from actions import crm, outbox
 from actions.request_form import (
+    is_bare_answer,
     normalize_order_number,
     normalize_ticket_number,
     parse_address,
     required_for,
+    restore_request,
 )
 
 
@@ -43,6 +46,34 @@ def test_ineligible_orders_skip_the_questions():
     assert required_for("return_refund", True, "paid") == ["order_number"]
     assert required_for("return_refund", True, "delivered") == [
         "order_number", "return_reason", "confirmed"]
+
+
+@pytest.mark.parametrize("text, asked, bare", [
+    ("locked.test-3f9a0c@example.com", "email", True), ("it's jo@shop.de", "email", True),
+    ("ORD-999999", "order_number", True), ("the number is ord 12", "order_number", False),
+    ("I want to cancel ORD-000123 please", "order_number", False),
+    ("jo@shop.de", "order_number", False), ('/report_problem{"email": "a@b.de"}', "email", False)])
+def test_bare_answers(text, asked, bare):
+    assert is_bare_answer(text, asked) is bare
+
+
+def _tracker(text: str, asked: str, request_now: str) -> Tracker:
+    events = [{"event": "user", "text": "/order_status"},
+              {"event": "slot", "name": "request", "value": "order_status"},
+              {"event": "user", "text": text},
+              {"event": "slot", "name": "request", "value": request_now}]
+    return Tracker("s", {"request": request_now, "requested_slot": asked},
+                   {"text": text, "intent": {"name": request_now}}, events, False, None,
+                   {"name": "request_form"}, "action_listen")
+
+
+def test_an_answer_read_as_another_request_keeps_the_request():
+    tracker = _tracker("x7.kk2@gmx.de", "email", "report_problem")
+    assert restore_request(tracker) == {"request": "order_status"}
+    assert tracker.get_slot("request") == "order_status"
+    # A message that says more than the answer may switch the request.
+    assert restore_request(_tracker("please cancel ORD-000123 instead", "order_number",
+                                    "cancel_order")) == {}
 
 
 def test_no_request_no_questions():
