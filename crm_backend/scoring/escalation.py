@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from crm_backend.core.config import get_settings
 from crm_backend.customers.models import CustomerScore
 from crm_backend.scoring import service
 from crm_backend.scoring.models import ModelName
@@ -59,11 +60,14 @@ def customer_signals(session: Session, customer_id: int | None) -> tuple[float |
     return percentile, stored.get("churn_risk")
 
 
-def triage_new_ticket(*, session: Session, data: dict, text: str) -> float | None:
+def triage_new_ticket(*, session: Session, data: dict, text: str) -> bool:
     """Fill in what the caller left to the CRM: the category (if none or "general"), the
     priority (if None); always the sentiment and the escalation score. Without a trained
     triage model the category stays, the priority is normal and the sentiment unknown.
-    Returns the customer's CLV percentile (None when unscored)."""
+
+    Returns whether the ticket goes straight to the escalation queue: a complaint from a
+    customer whose CLV percentile reaches `high_value_percentile`; its priority is raised to
+    at least high before the score is computed."""
     model, _ = service.load(session=session, name=ModelName.triage)
     predicted = model.predict([text]) if model is not None else {}
     if data.get("category") in (None, "general") and "category" in predicted:
@@ -74,9 +78,13 @@ def triage_new_ticket(*, session: Session, data: dict, text: str) -> float | Non
             else Priority.normal
     data["sentiment"] = predicted["sentiment"][0] if "sentiment" in predicted else None
     value, churn = customer_signals(session, data.get("customer_id"))
+    high_value_complaint = (data["category"] == "complaint" and value is not None
+                            and value >= get_settings().high_value_percentile)
+    if high_value_complaint and PRIORITY_WEIGHT[data["priority"]] < PRIORITY_WEIGHT["high"]:
+        data["priority"] = Priority.high
     data["escalation_score"] = score(priority=data["priority"], value_percentile=value,
                                      churn_risk=churn, sentiment=data["sentiment"])
-    return value
+    return high_value_complaint
 
 
 def refresh_open_tickets(*, session: Session) -> int:

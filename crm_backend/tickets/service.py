@@ -98,14 +98,9 @@ def create(*, session: Session, data: dict) -> Ticket:
     author_kind = data.pop("author_kind")
     escalate = data.pop("escalate")
     transcript = data.pop("transcript", [])
-    value = escalation.triage_new_ticket(session=session, data=data,
-                                         text=f"{data['subject']}\n{description}")
-    high_value_complaint = (not escalate and data["category"] == "complaint" and value is not None
-                            and value >= get_settings().high_value_percentile)
-    if high_value_complaint:
-        escalate = True
-        if RANKS[Priority(data["priority"]).value] > RANKS["high"]:
-            data["priority"] = Priority.high
+    high_value_complaint = escalation.triage_new_ticket(
+        session=session, data=data, text=f"{data['subject']}\n{description}") and not escalate
+    escalate = escalate or high_value_complaint
     now = utcnow()
     first_due, resolve_due = sla.due_times(now, data["priority"])
     ticket = Ticket(**data, status=TicketStatus.escalated if escalate else TicketStatus.new,
